@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# kfunc-rs: Rust kfuncs for BPF programs.
+#
+#   make run      the demo: boot a test kernel, call Rust kfuncs from BPF
+#   make check    every test (host, build, QEMU guest, virtme-ng)
+#
+# KDIR=<prepared kernel build> uses your kernel instead of the cached one.
+# Caches live in $(KFUNC_RS_CACHE) (default ~/.cache/kfunc-rs).
+# (Kbuild, not this file, describes the modules; see rust/kfunc.mk.)
+
+export KDIR KFUNC_RS_CACHE KERNEL_PKG_VERSION KERNEL_SERIES KERNEL_DEB_SHA256 KERNEL_SRC_SHA256
+
+.PHONY: run check deps kernel build clean distclean help
+
+run:
+	@scripts/run.sh
+
+check:
+	@scripts/check.sh
+
+deps:
+	@scripts/deps.sh
+
+kernel: deps
+	@scripts/kernel-build.sh
+
+build: deps
+	@scripts/build.sh
+
+# Removes built modules, boot logs and cargo output; keeps the kernel,
+# its source and the tools.
+clean:
+	rm -rf "$${KFUNC_RS_CACHE:-$$HOME/.cache/kfunc-rs}/out" "$${KFUNC_RS_CACHE:-$$HOME/.cache/kfunc-rs}/cargo-target"
+
+# Removes every cache of kfunc-rs.
+distclean:
+	rm -rf "$${KFUNC_RS_CACHE:-$$HOME/.cache/kfunc-rs}"
+
+help:
+	@sed -n '3,10p' Makefile

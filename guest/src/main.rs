@@ -1,0 +1,36 @@
+//! `kfunc-guest`: runs inside the kfunc-rs test guest.
+//!
+//! ```text
+//! kfunc-guest check   run every test, print KTAP
+//! kfunc-guest demo    show the sample's kfuncs being called, readably
+//! ```
+
+mod bpf;
+mod demo;
+mod kmod;
+mod ktap;
+mod paths;
+mod sample;
+
+fn main() {
+    bpf::capture_libbpf_log();
+    let mode = std::env::args().nth(1).unwrap_or_default();
+    let code = match mode.as_str() {
+        "check" => {
+            let failed = ktap::run(sample::tests());
+            i32::from(failed > 0)
+        }
+        "demo" => match demo::run() {
+            Ok(()) => 0,
+            Err(e) => {
+                println!("demo failed: {e:#}");
+                1
+            }
+        },
+        _ => {
+            eprintln!("usage: kfunc-guest check|demo");
+            2
+        }
+    };
+    std::process::exit(code);
+}

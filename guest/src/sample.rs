@@ -1,0 +1,384 @@
+//! Tests of samples/rust_kfunc_sample.rs: its kfuncs called by the BPF
+//! programs of samples/bpf/, the verifier's rejections of their misuse, the
+//! module's BTF, and module unloading.
+
+use crate::bpf::{self, Plain};
+use crate::kmod;
+use crate::ktap::Test;
+use crate::paths;
+use anyhow::{bail, ensure, Context, Result};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// The sample module's name.
+pub const MODULE: &str = "rust_kfunc_sample";
+const OBJ: &str = "rust_kfunc_sample.bpf.o";
+const FAIL_OBJ: &str = "rust_kfunc_sample_fail.bpf.o";
+
+/// The sample's kfuncs and their parameter names, as in the Rust source.
+pub const KFUNCS: &[(&str, &[&str])] = &[
+    ("rs_task_acquire", &["pid"]),
+    ("rs_task_release", &["task"]),
+    ("rs_memzero", &["mem", "mem__sz"]),
+    ("rs_counter_acquire", &["id"]),
+    ("rs_counter_add", &["counter", "delta"]),
+    ("rs_counter_release", &["counter"]),
+];
+
+/// Misuses the verifier must reject: program of rust_kfunc_sample_fail.bpf.c
+/// and the verifier's message.
+pub const REJECTED: &[(&str, &str)] = &[
+    ("task_unreleased", "Unreleased reference"),
+    (
+        "task_unchecked",
+        "R0 invalid mem access 'trusted_ptr_or_null_'",
+    ),
+    (
+        "task_release_unacquired",
+        "release kfunc rs_task_release expects referenced PTR_TO_BTF_ID passed to R1",
+    ),
+    (
+        "memzero_oversized",
+        "invalid read from stack R1 off=-8 size=16",
+    ),
+    (
+        "memzero_unregistered_type",
+        "calling kernel function rs_memzero is not allowed",
+    ),
+    (
+        "memzero_filtered",
+        "calling kernel function rs_memzero is not allowed",
+    ),
+];
+
+/// `struct task_args` of samples/bpf/rust_kfunc_sample.h.
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub struct TaskArgs {
+    pub pid: i32,
+    pub found_pid: i32,
+    pub found_tgid: i32,
+}
+impl Plain for TaskArgs {}
+
+/// `struct memzero_args`.
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub struct MemzeroArgs {
+    pub size: u32,
+    pub buf: [u8; 16],
+}
+impl Plain for MemzeroArgs {}
+
+/// `struct counter_args`.
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub struct CounterArgs {
+    pub id: u32,
+    pub refs: u32,
+    pub delta: u64,
+    pub value: u64,
+    pub read: u64,
+}
+impl Plain for CounterArgs {}
+
+/// `struct newtask_stats`.
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub struct NewtaskStats {
+    pub calls: u64,
+    pub counter: u64,
+    pub parent_tgid: i32,
+    pub pad: i32,
+}
+impl Plain for NewtaskStats {}
+
+/// The types of one BTF, as `bpftool btf dump` prints them: id -> lines.
+pub struct BtfDump(HashMap<u32, Vec<String>>);
+
+impl BtfDump {
+    /// Runs bpftool on `path` (a /sys/kernel/btf file).
+    pub fn of(path: &str) -> Result<Self> {
+        let out = std::process::Command::new(paths::bpftool())
+            .args(["btf", "dump", "file", path])
+            .output()
+            .context("running bpftool")?;
+        ensure!(
+            out.status.success(),
+            "bpftool btf dump file {path} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut types: HashMap<u32, Vec<String>> = HashMap::new();
+        let mut current = None;
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            if let Some(rest) = line.strip_prefix('[') {
+                let id = rest.split(']').next().and_then(|i| i.parse().ok());
+                current = id;
+                if let Some(id) = id {
+                    types.insert(id, vec![line.to_string()]);
+                }
+            } else if let Some(t) = current.and_then(|id| types.get_mut(&id)) {
+                t.push(line.trim().to_string());
+            }
+        }
+        Ok(Self(types))
+    }
+
+    /// The id of the type whose header line contains `needle`.
+    pub fn find(&self, needle: &str) -> Option<u32> {
+        self.0
+            .iter()
+            .find(|(_, l)| l[0].contains(needle))
+            .map(|(id, _)| *id)
+    }
+
+    /// The lines of type `id`.
+    pub fn lines(&self, id: u32) -> Option<&[String]> {
+        self.0.get(&id).map(Vec::as_slice)
+    }
+}
+
+fn field(line: &str, key: &str) -> Option<u32> {
+    line.split_whitespace()
+        .find_map(|w| w.strip_prefix(key))
+        .and_then(|v| v.parse().ok())
+}
+
+/// Checks that the module's BTF has each kfunc as a FUNC tagged
+/// `bpf_kfunc`, with a FUNC_PROTO carrying the Rust parameter names.
+pub fn check_kfunc_btf(module: &str, kfuncs: &[(&str, &[&str])]) -> Result<BtfDump> {
+    let dump = BtfDump::of(&format!("/sys/kernel/btf/{module}"))?;
+    for (name, params) in kfuncs {
+        let func = dump
+            .find(&format!("FUNC '{name}' "))
+            .with_context(|| format!("no BTF FUNC for {name}"))?;
+        let header = &dump.lines(func).unwrap()[0];
+        ensure!(header.contains("linkage=global"), "{name}: {header}");
+        let proto_id = field(header, "type_id=").context("FUNC without type_id")?;
+        let proto = dump
+            .lines(proto_id)
+            .with_context(|| format!("{name}: no type {proto_id}"))?;
+        ensure!(
+            proto[0].contains("FUNC_PROTO"),
+            "{name}: type {proto_id} is not a FUNC_PROTO: {}",
+            proto[0]
+        );
+        let names: Vec<&str> = proto[1..]
+            .iter()
+            .filter_map(|l| l.split('\'').nth(1))
+            .collect();
+        ensure!(
+            names == *params,
+            "{name}: BTF parameters {names:?}, expected {params:?}"
+        );
+        let tagged = dump.0.values().any(|l| {
+            l[0].contains("DECL_TAG 'bpf_kfunc'") && field(&l[0], "type_id=") == Some(func)
+        });
+        ensure!(
+            tagged,
+            "{name}: no bpf_kfunc decl tag (resolve_btfids did not see it as a kfunc)"
+        );
+    }
+    Ok(dump)
+}
+
+fn obj(name: &str) -> std::path::PathBuf {
+    paths::bpf_obj(name)
+}
+
+/// The tests, in order: load the module, use it, misuse it, unload it.
+pub fn tests() -> Vec<Test<'static>> {
+    let mut t = vec![
+        Test::new("sample: module loads and registers its kfunc set", || {
+            kmod::insmod(&paths::module(MODULE))?;
+            let log = kmod::dmesg()?;
+            ensure!(
+                log.contains(
+                    "rust_kfunc_sample: registered 6 kfuncs for tracing and syscall programs"
+                ),
+                "no registration message in dmesg"
+            );
+            Ok(())
+        }),
+        Test::new(
+            "sample: bpftool shows each kfunc as FUNC with its Rust parameter names",
+            || {
+                let dump = check_kfunc_btf(MODULE, KFUNCS)?;
+                // The task pointer is vmlinux's struct task_struct, not a copy.
+                let acquire = dump.find("FUNC 'rs_task_acquire' ").unwrap();
+                let proto = field(&dump.lines(acquire).unwrap()[0], "type_id=").unwrap();
+                let ptr = field(&dump.lines(proto).unwrap()[0], "ret_type_id=")
+                    .context("no return type")?;
+                let target = field(
+                    &dump.lines(ptr).context("return type missing")?[0],
+                    "type_id=",
+                )
+                .unwrap();
+                ensure!(
+                    dump.lines(target).is_none(),
+                    "task_struct is defined in the module's BTF (id {target})"
+                );
+                let vmlinux = BtfDump::of("/sys/kernel/btf/vmlinux")?;
+                let line = &vmlinux
+                    .lines(target)
+                    .context("return type points nowhere")?[0];
+                ensure!(
+                    line.contains("STRUCT 'task_struct'"),
+                    "rs_task_acquire returns a pointer to {line}"
+                );
+                // The module struct has its Rust layout.
+                let counter = dump
+                    .find("STRUCT 'rs_counter' size=16 vlen=3")
+                    .context("no struct rs_counter")?;
+                let members = dump.lines(counter).unwrap()[1..].join(" ");
+                for m in [
+                    "'value' type_id=",
+                    "'id' type_id=",
+                    "bits_offset=64",
+                    "'refs' type_id=",
+                    "bits_offset=96",
+                ] {
+                    ensure!(
+                        members.contains(m),
+                        "rs_counter members lack {m}: {members}"
+                    );
+                }
+                Ok(())
+            },
+        ),
+        Test::new(
+            "sample: rs_task_acquire finds the runner's own task",
+            || {
+                let o = bpf::load_ok(&obj(OBJ), "task_lookup")?;
+                let pid = std::process::id() as i32;
+                let (ret, out) = bpf::run_syscall(
+                    &o,
+                    "task_lookup",
+                    TaskArgs {
+                        pid,
+                        ..Default::default()
+                    },
+                )?;
+                ensure!(
+                    ret == 0 && out.found_pid == pid && out.found_tgid == pid,
+                    "pid {pid}: ret {ret}, {out:?}"
+                );
+                Ok(())
+            },
+        ),
+        Test::new(
+            "sample: rs_task_acquire returns NULL for a pid that does not exist",
+            || {
+                let o = bpf::load_ok(&obj(OBJ), "task_lookup")?;
+                let (ret, out) = bpf::run_syscall(
+                    &o,
+                    "task_lookup",
+                    TaskArgs {
+                        pid: 0x3fff_fff0,
+                        ..Default::default()
+                    },
+                )?;
+                ensure!(ret == 1 && out.found_pid == -1, "ret {ret}, {out:?}");
+                Ok(())
+            },
+        ),
+        Test::new("sample: rs_memzero zeroes exactly mem__sz bytes", || {
+            let o = bpf::load_ok(&obj(OBJ), "memzero")?;
+            for size in [0u32, 1, 10, 16] {
+                let (ret, out) =
+                    bpf::run_syscall(&o, "memzero", MemzeroArgs { size, buf: [0; 16] })?;
+                ensure!(ret == 0, "size {size}: ret {ret}");
+                let want: Vec<u8> = (0..16).map(|i| if i < size { 0 } else { 0xaa }).collect();
+                ensure!(
+                    out.buf[..] == want[..],
+                    "size {size}: buffer {:02x?}",
+                    out.buf
+                );
+            }
+            Ok(())
+        }),
+        Test::new(
+            "sample: rs_counter_* take and return the module's struct",
+            || {
+                let o = bpf::load_ok(&obj(OBJ), "counter")?;
+                let args = CounterArgs {
+                    id: 1,
+                    delta: 5,
+                    ..Default::default()
+                };
+                let (r1, a) = bpf::run_syscall(&o, "counter", args)?;
+                let (r2, b) = bpf::run_syscall(&o, "counter", args)?;
+                ensure!(r1 == 0 && r2 == 0, "returned {r1}, {r2}");
+                ensure!(
+                    b.value == a.value + 5,
+                    "second add gave {} after {}",
+                    b.value,
+                    a.value
+                );
+                ensure!(
+                    a.read == a.value && b.read == b.value,
+                    "read through the pointer: {a:?} {b:?}"
+                );
+                ensure!(
+                    a.refs == 1 && b.refs == 1,
+                    "refs while held: {} {}",
+                    a.refs,
+                    b.refs
+                );
+                let (r3, _) = bpf::run_syscall(&o, "counter", CounterArgs { id: 99, ..args })?;
+                ensure!(r3 == 1, "counter 99 should not exist (returned {r3})");
+                Ok(())
+            },
+        ),
+        Test::new(
+            "sample: a tp_btf program calls the kfuncs on every fork",
+            || {
+                let o = bpf::load_ok(&obj(OBJ), "on_newtask")?;
+                let link = bpf::attach(&o, "on_newtask")?;
+                for _ in 0..3 {
+                    std::process::Command::new("true")
+                        .status()
+                        .context("forking true")?;
+                }
+                drop(link);
+                let stats = NewtaskStats::from_bytes(&bpf::bss(&o)?);
+                ensure!(stats.calls >= 3, "ran {} times for 3 forks", stats.calls);
+                ensure!(
+                    stats.parent_tgid == std::process::id() as i32,
+                    "forking tgid {} is not the runner's {}",
+                    stats.parent_tgid,
+                    std::process::id()
+                );
+                ensure!(stats.counter >= 3, "counter 2 is {}", stats.counter);
+                Ok(())
+            },
+        ),
+    ];
+    for (prog, message) in REJECTED {
+        t.push(Test::new(
+            format!("sample: verifier rejects {prog}: {message}"),
+            move || bpf::load_rejected(&obj(FAIL_OBJ), prog, message).map(drop),
+        ));
+    }
+    t.push(Test::new(
+        "sample: rmmod fails while a loaded program uses the kfuncs",
+        || {
+            let o = bpf::load_ok(&obj(OBJ), "counter")?;
+            if kmod::rmmod(MODULE).is_ok() {
+                bail!("rmmod succeeded while program 'counter' was loaded");
+            }
+            ensure!(kmod::is_loaded(MODULE), "module gone");
+            drop(o);
+            Ok(())
+        },
+    ));
+    t.push(Test::new(
+        "sample: rmmod succeeds once no program uses the kfuncs",
+        || {
+            kmod::rmmod_patiently(MODULE, Duration::from_secs(10))?;
+            ensure!(!kmod::is_loaded(MODULE), "module still loaded");
+            Ok(())
+        },
+    ));
+    t
+}

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! [`btf_struct!`]: module structs that kfuncs take and return.
+//!
+//! C header: [`include/uapi/linux/btf.h`](srctree/include/uapi/linux/btf.h)
+//! (`BTF_KIND_STRUCT`)
+
+/// Declares a `#[repr(C)]` struct that kfuncs may take or return (usually
+/// by pointer), and gives it BTF.
+///
+/// The macro adds `#[repr(C)]`, implements [`BtfType`](crate::BtfType) and
+/// places a record of the struct's size and member offsets (from
+/// `size_of` and `offset_of!`, so they are the compiler's own) for the BTF
+/// step, which writes a BTF `STRUCT` of the struct's name. Every member
+/// type must itself have a BTF meaning.
+///
+/// # Examples
+///
+/// ```ignore
+/// kfunc::btf_struct! {
+///     /// A counter that BPF programs read and kfuncs update.
+///     pub struct rs_counter {
+///         pub value: u64,
+///         pub id: u32,
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! btf_struct {
+    (
+        $(#[$attr:meta])*
+        $vis:vis struct $name:ident {
+            $( $(#[$fattr:meta])* $fvis:vis $field:ident : $fty:ty ),* $(,)?
+        }
+    ) => {
+        $(#[$attr])*
+        #[repr(C)]
+        $vis struct $name {
+            $( $(#[$fattr])* $fvis $field: $fty ),*
+        }
+
+        // SAFETY: `$name` is `#[repr(C)]`, and its record below gives its
+        // real size and member offsets.
+        unsafe impl $crate::BtfType for $name {
+            const BTF: $crate::record::Type =
+                $crate::record::Type::ModuleStruct { name: ::core::stringify!($name) };
+        }
+
+        const _: () = {
+            const STRUCT: $crate::record::Struct = $crate::record::Struct {
+                name: ::core::stringify!($name),
+                size: ::core::mem::size_of::<$name>() as u32,
+                members: &[$(
+                    $crate::record::Field {
+                        name: ::core::stringify!($field),
+                        offset: ::core::mem::offset_of!($name, $field) as u32,
+                        ty: &<$fty as $crate::BtfType>::BTF,
+                    }
+                ),*],
+            };
+            const LEN: usize = STRUCT.encoded_len();
+
+            #[used]
+            #[link_section = ".kfunc_rs.btf"]
+            static RECORD: [u8; LEN] = STRUCT.encode::<LEN>();
+        };
+    };
+}

@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Kbuild support for modules written with kfunc-rs. In the module's Kbuild:
+#
+#   include $(KFUNC_RS)/rust/kfunc.mk
+#   obj-m += my_kfuncs.o
+#   $(eval $(call kfunc_rs_user,my_kfuncs.o))
+#
+# and build with the kfunc-rs BTF step in place of pahole:
+#
+#   make -C $(KDIR) M=$(PWD) PAHOLE=$(KFUNC_RS)/scripts/kfunc-rs-pahole \
+#        KFUNC_RS=$(KFUNC_RS) KFUNC_RS_BTF=<kfunc-btf binary> modules
+#
+# The crate is compiled to metadata only (rust/kfunc.rs says why), once per
+# output directory, after its bindings are generated from this kernel's
+# headers.
+
+KFUNC_RS ?= $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
+kfunc-rs-gen := $(obj)/kfunc-rs
+kfunc-rs-rmeta := $(kfunc-rs-gen)/libkfunc.rmeta
+
+quiet_cmd_kfunc_rs_bindgen = BINDGEN $(kfunc-rs-gen)
+      cmd_kfunc_rs_bindgen = $(CONFIG_SHELL) $(KFUNC_RS)/scripts/kfunc-rs-bindgen.sh \
+			     $(BINDGEN) $(srctree) $(objtree) $< $(kfunc-rs-gen)
+
+$(kfunc-rs-gen)/bindings_generated.rs: $(KFUNC_RS)/rust/bindings_helper.h \
+		$(KFUNC_RS)/scripts/kfunc-rs-bindgen.sh $(objtree)/rust/bindings/bindings_generated.rs FORCE
+	$(call if_changed,kfunc_rs_bindgen)
+
+quiet_cmd_kfunc_rs_rmeta = $(RUSTC_OR_CLIPPY_QUIET) $@
+      cmd_kfunc_rs_rmeta = KFUNC_RS_GENERATED=$(abspath $(kfunc-rs-gen)) \
+			   $(rust_common_cmd) --crate-name kfunc -Zalways-encode-mir --emit=metadata=$@ $<
+
+$(kfunc-rs-rmeta): $(KFUNC_RS)/rust/kfunc.rs $(kfunc-rs-gen)/bindings_generated.rs FORCE
+	+$(call if_changed_dep,kfunc_rs_rmeta)
+
+targets += kfunc-rs/bindings_generated.rs kfunc-rs/libkfunc.rmeta
+
+# $(call kfunc_rs_user,<object>): <object>, a Rust crate of this Kbuild
+# file, uses the kfunc crate.
+define kfunc_rs_user
+$(obj)/$(1): $(kfunc-rs-rmeta)
+RUSTFLAGS_$(basename $(1)).o += --extern kfunc=$(kfunc-rs-rmeta)
+endef

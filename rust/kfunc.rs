@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! kfunc-rs: kfuncs written in Rust, callable by BPF programs exactly like
+//! the C kfuncs of `__bpf_kfunc` and `BTF_ID_FLAGS`.
+//!
+//! C headers: [`include/linux/btf.h`](srctree/include/linux/btf.h),
+//! [`include/linux/btf_ids.h`](srctree/include/linux/btf_ids.h)
+//!
+//! - [`kfunc_set!`] declares kfuncs and their [`KfuncSet`] (in `.BTF_ids`,
+//!   as `BTF_KFUNCS_START`/`BTF_ID_FLAGS`/`BTF_KFUNCS_END` lay it out);
+//! - [`btf_struct!`] declares `#[repr(C)]` structs they take and return;
+//! - [`KfuncSet::register`] registers a set for program types from `init`.
+//!
+//! pahole gives Rust code no BTF, so the macros also record each kfunc's
+//! signature (see [`record`]); the BTF step of the module build
+//! (tools/kfunc-btf, run through scripts/kfunc-rs-pahole) turns the records
+//! into BTF before resolve_btfids runs. See Documentation/rust/kfuncs.rst.
+//!
+//! This crate is built as metadata only and linked into no module: all of
+//! its code is generic, `const` or `#[inline]`, and is compiled into the
+//! module that uses it.
+
+pub mod bindings;
+mod btf_relocation;
+mod btf_struct;
+mod btf_type;
+pub mod filter;
+mod flags;
+mod kfunc_set;
+mod prog_type;
+pub mod record;
+mod set;
+
+pub use btf_type::BtfType;
+pub use filter::{BpfProg, KfuncId};
+pub use flags::KfuncFlags;
+pub use prog_type::ProgType;
+#[doc(hidden)]
+pub use set::symbol_suffix;
+pub use set::KfuncSet;
+
+/// The names a kfunc module usually needs.
+pub mod prelude {
+    pub use crate::{btf_struct, kfunc_set, BpfProg, KfuncFlags, KfuncId, KfuncSet, ProgType};
+}

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Kfunc sets and their registration.
+//!
+//! C headers: [`include/linux/btf_ids.h`](srctree/include/linux/btf_ids.h)
+//! (`BTF_KFUNCS_START`, `BTF_ID_FLAGS`, `BTF_KFUNCS_END`),
+//! [`include/linux/btf.h`](srctree/include/linux/btf.h)
+//! (`struct btf_kfunc_id_set`, `register_btf_kfunc_id_set`)
+//!
+//! A [`KfuncSet`] is declared with [`kfunc_set!`](crate::kfunc_set), which
+//! lays the set out in `.BTF_ids` exactly as the C macros do; the kernel's
+//! resolve_btfids fills in the BTF ids and sorts it at build time.
+
+use crate::filter::KfuncId;
+use crate::{bindings, btf_relocation, ProgType};
+use core::sync::atomic::{AtomicU32, Ordering};
+use kernel::error::{to_result, Result};
+use kernel::ThisModule;
+
+/// A set of kfuncs of this module, with their flags.
+///
+/// # Invariants
+///
+/// `set` points to the set's `struct btf_id_set8` in `.BTF_ids` and `ids`
+/// to `names.len()` BTF ids of the same kfuncs in declaration order; both
+/// live as long as the module.
+pub struct KfuncSet {
+    name: &'static str,
+    set: *mut bindings::btf_id_set8,
+    ids: *const u32,
+    names: &'static [&'static str],
+    filter: bindings::btf_kfunc_filter_t,
+    /// Build-time to run-time BTF id offset, known once registered.
+    id_offset: AtomicU32,
+}
+
+// SAFETY: the set is only written by resolve_btfids at build time; at run
+// time it is read-only data, so sharing it between threads is fine.
+unsafe impl Sync for KfuncSet {}
+
+impl KfuncSet {
+    /// Used by [`kfunc_set!`](crate::kfunc_set) only.
+    ///
+    /// # Safety
+    ///
+    /// `set` and `ids` must satisfy the type invariants.
+    #[doc(hidden)]
+    #[inline]
+    pub const unsafe fn new(
+        name: &'static str,
+        set: *mut bindings::btf_id_set8,
+        ids: *const u32,
+        names: &'static [&'static str],
+        filter: bindings::btf_kfunc_filter_t,
+    ) -> Self {
+        Self { name, set, ids, names, filter, id_offset: AtomicU32::new(0) }
+    }
+
+    /// The set's name, as in `.BTF_ids` (`__BTF_ID__set8__<name>`).
+    #[inline]
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The names of the set's kfuncs, in declaration order.
+    #[inline]
+    pub fn kfunc_names(&self) -> &'static [&'static str] {
+        self.names
+    }
+
+    /// The run-time BTF id of the kfunc `name`, if it is in the set: the
+    /// id a [filter](crate::filter) receives. Valid once the set is
+    /// registered.
+    #[inline]
+    pub fn btf_id(&self, name: &str) -> Option<KfuncId> {
+        let index = self.names.iter().position(|n| *n == name)?;
+        // SAFETY: by the type invariants `ids` has `names.len()` entries,
+        // written by resolve_btfids at build time and read-only since.
+        let build_id = unsafe { self.ids.add(index).read() };
+        Some(KfuncId(build_id.wrapping_add(self.id_offset.load(Ordering::Relaxed))))
+    }
+
+    /// Registers the set for each program type in `prog_types`, like C's
+    /// `register_btf_kfunc_id_set()`. Call it from the module's `init`.
+    ///
+    /// Program types listed twice are registered once. A module may
+    /// register at most one set per verifier hook (the kernel warns and
+    /// fails otherwise). There is no unregistration: the kernel drops the
+    /// registration together with the module's BTF when it unloads.
+    ///
+    /// # Examples
+    ///
+    /// ```ignore
+    /// fn init(module: &'static ThisModule) -> Result<Self> {
+    ///     SAMPLE_KFUNCS.register(module, &[ProgType::TRACING, ProgType::SYSCALL])?;
+    ///     Ok(Self)
+    /// }
+    /// ```
+    #[inline]
+    pub fn register(&'static self, module: &'static ThisModule, prog_types: &[ProgType]) -> Result {
+        self.id_offset
+            .store(btf_relocation::split_id_offset(module)?, Ordering::Relaxed);
+        for (i, prog_type) in prog_types.iter().enumerate() {
+            if prog_types[..i].contains(prog_type) {
+                continue;
+            }
+            let kset = bindings::btf_kfunc_id_set {
+                owner: module.as_ptr().cast(),
+                set: self.set,
+                filter: self.filter,
+            };
+            // SAFETY: `kset` is valid for the call; the kernel copies the
+            // set's pairs and keeps only `filter`, a function of this module,
+            // which it drops with the module's BTF when the module unloads.
+            to_result(unsafe { bindings::register_btf_kfunc_id_set(prog_type.as_raw(), &kset) })?;
+        }
+        Ok(())
+    }
+}
+
+/// The unique part of the `__BTF_ID__func__<kfunc>__<suffix>` symbols of a
+/// set: a hash of the set's name, so that one kfunc may be in several sets
+/// of an object. resolve_btfids cuts the name at the last `__`, so the
+/// suffix must not contain `_`.
+#[doc(hidden)]
+pub const fn symbol_suffix(set_name: &str) -> u32 {
+    // FNV-1a, 32 bits.
+    let bytes = set_name.as_bytes();
+    let mut hash: u32 = 0x811c_9dc5;
+    let mut i = 0;
+    while i < bytes.len() {
+        hash ^= bytes[i] as u32;
+        hash = hash.wrapping_mul(0x0100_0193);
+        i += 1;
+    }
+    hash
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What BPF programs see of samples/rust_kfunc_sample.rs: its kfuncs, its
+ * struct, and the contexts the guest runner passes to the syscall
+ * programs (tools: guest/src/sample.rs mirrors them).
+ */
+#ifndef RUST_KFUNC_SAMPLE_H
+#define RUST_KFUNC_SAMPLE_H
+
+struct rs_counter {
+	u64 value;
+	u32 id;
+	u32 refs;
+} __attribute__((preserve_access_index));
+
+extern struct task_struct *rs_task_acquire(s32 pid) __ksym;
+extern void rs_task_release(struct task_struct *task) __ksym;
+extern void rs_memzero(u8 *mem, u32 mem__sz) __ksym;
+extern struct rs_counter *rs_counter_acquire(u32 id) __ksym;
+extern u64 rs_counter_add(struct rs_counter *counter, u64 delta) __ksym;
+extern void rs_counter_release(struct rs_counter *counter) __ksym;
+
+#define MEMZERO_BUF 16
+
+struct task_args {
+	s32 pid;	/* in: the pid to look up */
+	s32 found_pid;	/* out: task->pid, or -1 if there is no such task */
+	s32 found_tgid;	/* out: task->tgid */
+};
+
+struct memzero_args {
+	u32 size;		/* in: bytes to zero */
+	u8 buf[MEMZERO_BUF];	/* out: the buffer, 0xaa before the call */
+};
+
+struct counter_args {
+	u32 id;		/* in: the counter */
+	u32 refs;	/* out: counter->refs while held */
+	u64 delta;	/* in: what to add */
+	u64 value;	/* out: value returned by rs_counter_add */
+	u64 read;	/* out: counter->value read through the pointer */
+};
+
+/* What on_newtask records, in .bss. */
+struct newtask_stats {
+	u64 calls;		/* times it ran */
+	u64 counter;		/* counter 2 after its last increment */
+	s32 parent_tgid;	/* tgid of the last forking task, via rs_task_acquire */
+	s32 pad;
+};
+
+#endif

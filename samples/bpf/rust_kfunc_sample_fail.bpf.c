@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Misuses of the Rust kfuncs that the verifier must reject. The guest
+ * runner loads each program alone and checks the verifier's message
+ * (guest/src/sample.rs lists program, message).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "rust_kfunc_sample.h"
+
+char _license[] SEC("license") = "GPL";
+
+/* KF_ACQUIRE: the reference must be released. */
+SEC("syscall")
+int task_unreleased(struct task_args *args)
+{
+	struct task_struct *task = rs_task_acquire(args->pid);
+
+	if (task)
+		args->found_pid = task->pid;
+	return 0;
+}
+
+/* KF_RET_NULL: the result must be checked before use. */
+SEC("syscall")
+int task_unchecked(struct task_args *args)
+{
+	struct task_struct *task = rs_task_acquire(args->pid);
+
+	args->found_pid = task->pid;
+	rs_task_release(task);
+	return 0;
+}
+
+/* KF_RELEASE: only an acquired reference can be released. */
+SEC("tp_btf/task_newtask")
+int BPF_PROG(task_release_unacquired, struct task_struct *task, u64 clone_flags)
+{
+	rs_task_release(task);
+	return 0;
+}
+
+/* mem__sz: the size may not exceed the memory. */
+SEC("syscall")
+int memzero_oversized(struct memzero_args *args)
+{
+	u8 buf[8] = {};
+
+	rs_memzero(buf, 16);
+	return buf[0];
+}
+
+/* The set is not registered for tc (SCHED_CLS) programs. */
+SEC("tc")
+int memzero_unregistered_type(struct __sk_buff *skb)
+{
+	u8 buf[8] = {};
+
+	rs_memzero(buf, sizeof(buf));
+	return buf[0];
+}
+
+/* The set's filter keeps rs_memzero away from tracing programs. */
+SEC("tp_btf/task_newtask")
+int BPF_PROG(memzero_filtered, struct task_struct *task, u64 clone_flags)
+{
+	u8 buf[8] = {};
+
+	rs_memzero(buf, sizeof(buf));
+	return buf[0];
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Boots the test bed in QEMU: builds the initramfs for <mode> from
+# build.env and runs testbed, which reads the guest's KTAP.
+#
+#   boot.sh <build.env> check|demo [testbed options...]
+. "$(dirname "$0")/common.sh"
+
+env_file=$1 mode=$2
+shift 2
+# shellcheck disable=SC1090
+. "$env_file"
+initrd=$OUT/initrd-$mode.cpio.gz
+# shellcheck disable=SC2086 # lists of paths
+"$KFUNC_RS_ROOT/scripts/initramfs.sh" "$initrd" --bin "$GUEST" "$BPFTOOL" \
+	--module $MODULES --bpf $BPF_OBJS
+exec "$TESTBED" boot --kernel "$BZIMAGE" --initrd "$initrd" --out "$OUT/boot-$mode" \
+	--append "kfunc_rs.mode=$mode" --timeout "${BOOT_TIMEOUT:-300}" "$@"

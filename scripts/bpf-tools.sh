@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds the kernel tree's bpftool (without LLVM, so the guest needs few
+# libraries) and installs the tree's libbpf headers (bpf_helpers.h, with
+# the generated bpf_helper_defs.h) for BPF programs, then writes vmlinux.h
+# for <kernel build dir>. Prints the directory holding them:
+#   bin/bpftool  include/bpf/*.h  vmlinux.h
+. "$(dirname "$0")/common.sh"
+
+kbuild=$1
+src=$(cd "$kbuild" && cd "$(readlink source 2>/dev/null || echo "$KERNEL_SRC")" && pwd)
+version=$(make -s -C "$src" kernelversion)
+key=$(echo "$src $("$CLANG" --version | head -n1)" | sha256sum | cut -c1-12)
+tools=$KFUNC_RS_CACHE/bpf-tools/$version-$key
+if ! [ -f "$tools/.kfunc-rs-built" ]; then
+	log "building bpftool and libbpf headers of Linux $version"
+	rm -rf "$tools"
+	mkdir -p "$tools/bpftool-build" "$tools/libbpf-build" "$tools/bin"
+	make -s -C "$src/tools/bpf/bpftool" OUTPUT="$tools/bpftool-build/" \
+		CLANG="$CLANG" LLVM_STRIP=llvm-strip"$LLVM_SUFFIX" feature-llvm=0 feature-libbfd=0 \
+		-j"$(($(nproc) + 1))" >"$tools/build.log" 2>&1 || { tail -20 "$tools/build.log" >&2; die "bpftool build failed"; }
+	cp "$tools/bpftool-build/bpftool" "$tools/bin/bpftool"
+	make -s -C "$src/tools/lib/bpf" OUTPUT="$tools/libbpf-build/" DESTDIR="$tools" prefix= \
+		install_headers >>"$tools/build.log" 2>&1 || { tail -20 "$tools/build.log" >&2; die "libbpf headers failed"; }
+	touch "$tools/.kfunc-rs-built"
+fi
+# vmlinux.h belongs to the kernel build, not to the tools.
+if ! [ -f "$kbuild/vmlinux.h" ] || [ "$kbuild/vmlinux" -nt "$kbuild/vmlinux.h" ]; then
+	"$tools/bin/bpftool" btf dump file "$kbuild/vmlinux" format c | write_atomic "$kbuild/vmlinux.h"
+fi
+echo "$tools"

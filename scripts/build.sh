@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Builds everything a test or demo boot needs and writes the paths to
+# <out>/build.env (printed): the kernel (cached, or KDIR), the host tools,
+# the project's modules (built with the kfunc-rs BTF step), the BPF
+# objects and the guest runner.
+. "$(dirname "$0")/common.sh"
+
+kbuild=$("$KFUNC_RS_ROOT/scripts/kernel-build.sh")
+out=$KFUNC_RS_CACHE/out/$(basename "$kbuild")-$(echo "$kbuild $KFUNC_RS_ROOT" | sha256sum | cut -c1-8)
+mkdir -p "$out"
+tools=$("$KFUNC_RS_ROOT/scripts/bpf-tools.sh" "$kbuild")
+
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$KFUNC_RS_CACHE/cargo-target}
+log "building the host tools and the guest runner (cargo)"
+(cd "$KFUNC_RS_ROOT" && cargo build --quiet --release --locked -p kfunc-btf -p testbed -p kfunc-guest) \
+	|| die "cargo build failed"
+bin=$CARGO_TARGET_DIR/release
+
+log "building the kfunc-rs modules against $kbuild"
+if ! make -s -C "$kbuild" M="$KFUNC_RS_ROOT" MO="$out/modules" LLVM="$LLVM_SUFFIX" \
+	RUSTC="$KRUSTC" BINDGEN="$BINDGEN" PAHOLE="$KFUNC_RS_ROOT/scripts/kfunc-rs-pahole" \
+	KFUNC_RS_BTF="$bin/kfunc-btf" modules >"$out/modules.log" 2>&1; then
+	cat "$out/modules.log" >&2
+	die "module build failed"
+fi
+# pahole 1.24 complains about Rust DWARF it then skips; show the rest.
+grep -v -e '^die__process_class: tag not supported' -e '^make' "$out/modules.log" >&2 || true
+modules=$(sed -e 's/\.o$/.ko/' -e "s|^|$out/modules/|" "$out/modules/modules.order")
+for m in $modules; do
+	[ -f "$m" ] || die "module build failed: $m is missing"
+done
+
+log "building the BPF programs"
+mkdir -p "$out/bpf"
+bpf_objs=
+for c in "$KFUNC_RS_ROOT"/samples/bpf/*.bpf.c; do
+	o=$out/bpf/$(basename "${c%.c}").o
+	"$CLANG" -g -O2 -target bpf -D__TARGET_ARCH_x86 -mcpu=v3 -Wall -Wno-missing-declarations \
+		-I"$kbuild" -I"$tools/include" -c "$c" -o "$o.tmp" || die "compiling $c failed"
+	mv -f "$o.tmp" "$o"
+	bpf_objs="$bpf_objs $o"
+done
+
+write_atomic "$out/build.env" <<EOS
+KBUILD='$kbuild'
+BZIMAGE='$kbuild/arch/x86/boot/bzImage'
+BPFTOOL='$tools/bin/bpftool'
+KFUNC_BTF='$bin/kfunc-btf'
+TESTBED='$bin/testbed'
+GUEST='$bin/kfunc-guest'
+MODULES='$(echo $modules)'
+BPF_OBJS='$(echo $bpf_objs)'
+OUT='$out'
+EOS
+echo "$out/build.env"

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# make check: every test. Host tests (cargo test, rustfmt, clippy), the
+# build of kernel, modules and BPF programs, the guest tests in QEMU, and
+# the virtme-ng boot. Ends with "N passed, N failed"; exits non-zero on any
+# failure. A stage that cannot run counts as failed.
+. "$(dirname "$0")/common.sh"
+set +e
+
+passed=0 failed=0
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$KFUNC_RS_CACHE/cargo-target}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+pass() { passed=$((passed + 1)); printf '  ok     %s\n' "$1"; }
+fail() { failed=$((failed + 1)); printf '  FAIL   %s\n' "$1"; }
+# check <name> <command...>: one test that is the command's success.
+check() {
+	local name=$1
+	shift
+	if "$@" >"$tmp/out" 2>&1; then pass "$name"; else
+		tail -n 40 "$tmp/out" | sed 's/^/         /'
+		fail "$name"
+	fi
+}
+
+echo "== dependencies"
+check "dependencies installed" "$KFUNC_RS_ROOT/scripts/deps.sh"
+
+echo "== host"
+cd "$KFUNC_RS_ROOT" || exit 1
+if cargo test --workspace --locked >"$tmp/cargo" 2>&1; then cargo_ok=1; else cargo_ok=0; fi
+read -r p f < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+	END { print p + 0, f + 0 }' "$tmp/cargo")
+grep -E '^test .* (ok|FAILED)$' "$tmp/cargo" | sed 's/^test /  cargo  /'
+passed=$((passed + p))
+failed=$((failed + f))
+if [ $cargo_ok = 0 ] && [ "$f" = 0 ]; then
+	tail -n 40 "$tmp/cargo" | sed 's/^/         /'
+	fail "cargo test (did not build or run)"
+fi
+check "cargo fmt --check" cargo fmt --all --check
+check "cargo clippy -D warnings" cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== build (kernel, modules, BPF programs)"
+if env_file=$("$KFUNC_RS_ROOT/scripts/build.sh" 2>"$tmp/build"); then
+	pass "build: kernel, kfunc-rs modules with the BTF step, BPF programs"
+else
+	tail -n 40 "$tmp/build" | sed 's/^/         /'
+	fail "build: kernel, kfunc-rs modules with the BTF step, BPF programs"
+	env_file=
+fi
+
+echo "== guest (QEMU, TCG)"
+if [ -n "$env_file" ]; then
+	"$KFUNC_RS_ROOT/scripts/boot.sh" "$env_file" check --counts "$tmp/counts"
+	if read -r p f <"$tmp/counts" 2>/dev/null; then
+		passed=$((passed + p))
+		failed=$((failed + f))
+	else
+		fail "guest tests (the boot did not run)"
+	fi
+	# shellcheck disable=SC1090
+	. "$env_file"
+	version=$(make -s -C "$KBUILD" kernelversion 2>/dev/null)
+	echo "== virtme-ng"
+	check "vng boots the kernel, runs a command, returns its output and exit code" \
+		"$KFUNC_RS_ROOT/scripts/vng-test.sh" "$BZIMAGE" "$version"
+else
+	fail "guest tests (nothing to boot)"
+	fail "virtme-ng boot (nothing to boot)"
+fi
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,41 @@
+# shellcheck shell=bash
+# Common settings for kfunc-rs scripts. Sourced, never executed.
+#
+# Everything the project downloads or builds lives under $KFUNC_RS_CACHE
+# (default ~/.cache/kfunc-rs), keyed so that different kernels, configs and
+# toolchains never share a build.
+
+set -euo pipefail
+
+KFUNC_RS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+KFUNC_RS_CACHE=${KFUNC_RS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kfunc-rs}
+
+# The pinned kernel source package. Override with KERNEL_PKG_VERSION (and
+# KERNEL_SRC_SHA256 / KERNEL_DEB_SHA256, or set them empty to skip the check).
+KERNEL_SERIES=${KERNEL_SERIES:-7.3}
+KERNEL_PKG_VERSION=${KERNEL_PKG_VERSION:-7.3.4-1~bpo13+1}
+KERNEL_PKG_SUITE=${KERNEL_PKG_SUITE:-trixie-backports}
+KERNEL_DEB_SHA256=${KERNEL_DEB_SHA256-703e369ddd4cce971452f5a593ee55df3a5c10c83caf0fa0df039633ed181ee3}
+KERNEL_SRC_SHA256=${KERNEL_SRC_SHA256-76df1affb19f24926949369be1d74b60071c963c598ce8780bddd4bbf0fc3bc4}
+
+BINDGEN_VERSION=${BINDGEN_VERSION:-0.73.2}
+BINDGEN_ROOT=$KFUNC_RS_CACHE/tools/bindgen-$BINDGEN_VERSION
+BINDGEN=${BINDGEN:-$BINDGEN_ROOT/bin/bindgen}
+VNG_VERSION=${VNG_VERSION:-1.42}
+VNG_VENV=$KFUNC_RS_CACHE/tools/virtme-ng-$VNG_VERSION
+
+LLVM_SUFFIX=${LLVM_SUFFIX:--19}
+KRUSTC=${KRUSTC:-/usr/bin/rustc}
+CLANG=${CLANG:-clang$LLVM_SUFFIX}
+
+KERNEL_SRC=$KFUNC_RS_CACHE/src/linux-$KERNEL_PKG_VERSION
+
+log() { printf '[kfunc-rs] %s\n' "$*" >&2; }
+die() { printf '[kfunc-rs] error: %s\n' "$*" >&2; exit 1; }
+
+# Write stdin to $1 atomically: readers see the old file or the new one.
+write_atomic() {
+	local tmp
+	tmp=$(mktemp "$1.XXXXXX")
+	cat >"$tmp" && mv -f "$tmp" "$1"
+}

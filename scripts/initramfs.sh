@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Builds the guest initramfs: busybox, scripts/guest-init as /init, the
+# guest programs with the shared libraries they need, modules and BPF
+# objects.
+#
+#   initramfs.sh <out.cpio.gz> --bin <file>... --module <ko>... --bpf <obj>...
+. "$(dirname "$0")/common.sh"
+
+out=$1
+shift
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage"/{bin,dev,proc,sys,tmp,lib64} "$stage"/kfunc-rs/{bin,modules,bpf}
+
+# Debian's busybox-static installs /bin/busybox.
+cp /bin/busybox "$stage/bin/busybox"
+ldd "$stage/bin/busybox" >/dev/null 2>&1 && die "/bin/busybox is not static (install busybox-static)"
+cp "$KFUNC_RS_ROOT/scripts/guest-init" "$stage/init"
+chmod +x "$stage/init"
+
+# Copies a program and the shared libraries ldd lists for it.
+add_program() {
+	cp "$1" "$stage/kfunc-rs/bin/"
+	ldd "$1" | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { print $1 }' | while read -r lib; do
+		mkdir -p "$stage$(dirname "$lib")"
+		cp -L "$lib" "$stage$lib"
+	done
+}
+
+kind=
+for arg in "$@"; do
+	case "$arg" in
+	--bin | --module | --bpf) kind=${arg#--} ;;
+	*)
+		[ -f "$arg" ] || die "initramfs: $arg does not exist"
+		case "$kind" in
+		bin) add_program "$arg" ;;
+		module) cp "$arg" "$stage/kfunc-rs/modules/" ;;
+		bpf) cp "$arg" "$stage/kfunc-rs/bpf/" ;;
+		*) die "initramfs: $arg given before --bin/--module/--bpf" ;;
+		esac
+		;;
+	esac
+done
+
+(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 | gzip -1) | write_atomic "$out"

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Configure and build the test-bed kernel into the cache, keyed by kernel
+# version, config fragment and toolchain, so a second run reuses it.
+# Prints the build directory. With KDIR set, checks that directory instead
+# and prints it.
+. "$(dirname "$0")/common.sh"
+
+FRAGMENT=$KFUNC_RS_ROOT/kernel/kfunc-rs.config
+
+check_kdir() {
+	local k=$1
+	[ -f "$k/vmlinux" ] || die "KDIR=$k has no vmlinux: build the kernel there first"
+	[ -f "$k/Module.symvers" ] || die "KDIR=$k has no Module.symvers: run 'make modules_prepare' and build it"
+	[ -f "$k/rust/libkernel.rmeta" ] || die "KDIR=$k was built without CONFIG_RUST (no rust/libkernel.rmeta)"
+	grep -q '^CONFIG_DEBUG_INFO_BTF_MODULES=y' "$k/.config" || die "KDIR=$k lacks CONFIG_DEBUG_INFO_BTF_MODULES=y"
+	[ -x "$k/tools/bpf/resolve_btfids/resolve_btfids" ] || die "KDIR=$k has no tools/bpf/resolve_btfids"
+}
+
+if [ -n "${KDIR:-}" ]; then
+	KDIR=$(cd "$KDIR" && pwd)
+	check_kdir "$KDIR"
+	echo "$KDIR"
+	exit 0
+fi
+
+src=$("$KFUNC_RS_ROOT/scripts/kernel-source.sh")
+version=$(make -s -C "$src" kernelversion)
+
+toolchain=$(
+	"$KRUSTC" --version
+	"$CLANG" --version | head -n1
+	"$BINDGEN" --version
+	pahole --version
+)
+key=$( (echo "$KERNEL_PKG_VERSION"; cat "$FRAGMENT"; echo "$toolchain") | sha256sum | cut -c1-12)
+build=$KFUNC_RS_CACHE/build/linux-$version-$key
+stamp=$build/.kfunc-rs-built
+if [ -f "$stamp" ]; then
+	echo "$build"
+	exit 0
+fi
+
+mkdir -p "$build"
+K=(make -s -C "$src" O="$build" LLVM="$LLVM_SUFFIX" RUSTC="$KRUSTC" BINDGEN="$BINDGEN")
+
+if ! [ -f "$build/.kfunc-rs-configured" ]; then
+	log "configuring Linux $version in $build"
+	"${K[@]}" tinyconfig >/dev/null
+	(cd "$build" && "$src/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" "$FRAGMENT" >/dev/null)
+	"${K[@]}" olddefconfig >/dev/null
+	dropped=()
+	while read -r opt; do
+		grep -qx "$opt=y" "$build/.config" || dropped+=("$opt")
+	done < <(sed -n 's/^\(CONFIG_[A-Za-z0-9_]*\)=y$/\1/p' "$FRAGMENT")
+	if ((${#dropped[@]})); then
+		die "olddefconfig dropped options requested by kernel/kfunc-rs.config: ${dropped[*]}
+  (their dependencies are not met; see 'make menuconfig' in $build)"
+	fi
+	touch "$build/.kfunc-rs-configured"
+fi
+
+jobs=$(($(nproc) + 1))
+log "building Linux $version in $build (first time takes ~8 min on 2 cores)"
+start=$(date +%s)
+if ! "${K[@]}" -j"$jobs" >"$build/kfunc-rs-build.log" 2>&1; then
+	tail -n 40 "$build/kfunc-rs-build.log" >&2
+	die "kernel build failed; full log: $build/kfunc-rs-build.log"
+fi
+log "Linux $version built in $(($(date +%s) - start)) s"
+check_kdir "$build"
+touch "$stamp"
+echo "$build"

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Fetch the pinned Debian linux-source package, verify it and unpack it
+# into the cache. Uses a private apt state, so the system's apt
+# configuration is never touched. Prints the source directory.
+. "$(dirname "$0")/common.sh"
+
+stamp=$KERNEL_SRC/.kfunc-rs-unpacked
+if [ -f "$stamp" ]; then
+	echo "$KERNEL_SRC"
+	exit 0
+fi
+
+pkg=linux-source-$KERNEL_SERIES
+work=$KFUNC_RS_CACHE/src/.apt
+mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/deb"
+
+# The archive URI comes from the machine's own Debian sources.
+uri=$( (cat /etc/apt/sources.list.d/*.sources 2>/dev/null; true) |
+	awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i ~ /debian\/?$/) { print $i; exit } }')
+if [ -z "$uri" ]; then
+	uri=$(awk '$1 == "deb" && $2 ~ /debian\/?$/ { print $2; exit }' /etc/apt/sources.list 2>/dev/null || true)
+fi
+[ -n "$uri" ] || die "no Debian archive URI found in /etc/apt/sources.list(.d)"
+
+cat >"$work/src.sources" <<EOS
+Types: deb
+URIs: $uri
+Suites: $KERNEL_PKG_SUITE
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOS
+O=(-o "Dir::Etc::SourceList=$work/src.sources" -o Dir::Etc::SourceParts=/nonexistent
+	-o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache" -o Debug::NoLocking=1
+	-o APT::Get::List-Cleanup=0 -o APT::Sandbox::User=root)
+
+deb=$(ls "$work/deb/${pkg}_${KERNEL_PKG_VERSION//\~/%7e}"_all.deb 2>/dev/null ||
+	ls "$work/deb/${pkg}_${KERNEL_PKG_VERSION}"_all.deb 2>/dev/null || true)
+if [ -z "$deb" ]; then
+	log "fetching $pkg=$KERNEL_PKG_VERSION from $uri ($KERNEL_PKG_SUITE)"
+	apt-get "${O[@]}" -qq update || die "apt-get update of $KERNEL_PKG_SUITE failed"
+	if ! (cd "$work/deb" && apt-get "${O[@]}" -qq download "$pkg=$KERNEL_PKG_VERSION"); then
+		avail=$(apt-cache "${O[@]}" madison "$pkg" 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); print $2}' | xargs)
+		die "$pkg=$KERNEL_PKG_VERSION is not on the mirror. Available: ${avail:-none}.
+  Override with: make KERNEL_PKG_VERSION=<version> KERNEL_DEB_SHA256= KERNEL_SRC_SHA256= ...
+  (and KERNEL_SERIES=<x.y> for another series; empty sha256 values skip the check)"
+	fi
+	deb=$(ls "$work/deb/${pkg}"_*.deb | head -n1)
+fi
+
+if [ -n "$KERNEL_DEB_SHA256" ]; then
+	echo "$KERNEL_DEB_SHA256  $deb" | sha256sum -c --quiet - ||
+		die "sha256 of $deb does not match KERNEL_DEB_SHA256=$KERNEL_DEB_SHA256"
+fi
+
+log "unpacking $pkg $KERNEL_PKG_VERSION"
+tmp=$(mktemp -d "$KFUNC_RS_CACHE/src/.unpack.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+dpkg-deb -x "$deb" "$tmp/deb"
+tarball=$(ls "$tmp"/deb/usr/src/linux-source-*.tar.xz | head -n1)
+[ -f "$tarball" ] || die "no source tarball inside $deb"
+if [ -n "$KERNEL_SRC_SHA256" ]; then
+	echo "$KERNEL_SRC_SHA256  $tarball" | sha256sum -c --quiet - ||
+		die "sha256 of $(basename "$tarball") does not match KERNEL_SRC_SHA256=$KERNEL_SRC_SHA256"
+fi
+tar -C "$tmp" -xJf "$tarball"
+top=$(find "$tmp" -mindepth 1 -maxdepth 1 -type d -name 'linux-source-*' | head -n1)
+[ -f "$top/Makefile" ] || die "unexpected layout in $(basename "$tarball")"
+touch "$top/.kfunc-rs-unpacked"
+rm -rf "$KERNEL_SRC"
+mv "$top" "$KERNEL_SRC"
+echo "$KERNEL_SRC"

@@ -1,0 +1,93 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Generates the kfunc crate's bindings and constant lists from the target
+# kernel's headers. Run by Kbuild (rust/kfunc.mk):
+#
+#   kfunc-rs-bindgen.sh <bindgen> <srctree> <objtree> <bindings_helper.h> <outdir>
+#
+# The clang flags are the ones the kernel used for its own Rust bindings,
+# read from rust/bindings/.bindings_generated.rs.cmd, so types come out
+# exactly as the kernel crate sees them. Outputs, all in <outdir>:
+#   bindings_generated.rs      btf_kfunc_id_set, btf_id_set8, bpf_prog, KF_*, ...
+#   flags_generated.rs         a KfuncFlags constant per KF_* of include/linux/btf.h
+#   prog_types_generated.rs    a ProgType constant per enum bpf_prog_type value
+#   kernel_types_generated.rs  every struct/union of kernel::bindings
+set -eu
+
+bindgen=$1 srctree=$2 objtree=$3 helper=$4 out=$5
+mkdir -p "$out"
+helper=$(cd "$(dirname "$helper")" && pwd)/$(basename "$helper")
+out=$(cd "$out" && pwd)
+srctree=$(cd "$srctree" && pwd)
+case "$bindgen" in */*) bindgen=$(cd "$(dirname "$bindgen")" && pwd)/$(basename "$bindgen") ;; esac
+# The kernel's include paths are relative to its objtree.
+cd "$objtree"
+cmd_file=rust/bindings/.bindings_generated.rs.cmd
+kernel_bindings=rust/bindings/bindings_generated.rs
+
+fail() { echo "kfunc-rs-bindgen: $*" >&2; exit 1; }
+[ -f "$cmd_file" ] || fail "$objtree/$cmd_file is missing: the kernel must be built with CONFIG_RUST=y"
+[ -f "$kernel_bindings" ] || fail "$objtree/$kernel_bindings is missing"
+
+# The clang part of the kernel's bindgen command: after " -- ", before the
+# "; sed" that follows it, without the dependency-file option.
+cflags=$(head -n1 "$cmd_file" | sed -e 's/^[^=]*:= .* -- //' -e 's/ ; .*//' \
+	-e 's/-Wp,-MMD,[^ ]*//' -e "s/-DKBUILD_[A-Z]*='[^']*'//g" -e 's/-D__KBUILD_MODNAME=[^ ]*//')
+[ -n "$cflags" ] || fail "cannot read the clang flags from $cmd_file"
+
+tmp=$(mktemp -d "$out/.gen.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+# shellcheck disable=SC2086 # the flags are a word list
+"$bindgen" "$helper" \
+	--use-core --ctypes-prefix ffi --no-doc-comments --no-layout-tests \
+	--rust-target 1.85 \
+	--allowlist-type btf_kfunc_id_set --allowlist-type btf_id_set8 \
+	--allowlist-type bpf_prog --allowlist-function register_btf_kfunc_id_set \
+	--allowlist-var 'KF_.*' --allowlist-var BTF_SET8_KFUNCS --allowlist-var EACCES \
+	--constified-enum-module bpf_prog_type --constified-enum-module bpf_attach_type \
+	--opaque-type module --opaque-type bpf_prog_aux --opaque-type sock_fprog_kern \
+	--opaque-type bpf_prog_stats --opaque-type 'bpf_insn' \
+	-o "$tmp/bindings_generated.rs" -- $cflags -DMODULE \
+	|| fail "bindgen failed on $helper"
+
+gen=$tmp/bindings_generated.rs
+
+# KfuncFlags: one constant per KF_* that bindgen saw, documented with the
+# comment next to its #define in include/linux/btf.h.
+{
+echo "impl KfuncFlags {"
+sed -n 's/^pub const KF_\([A-Z0-9_]*\): u32 = .*;$/\1/p' "$gen" | sort -u | while read -r f; do
+	doc=$(sed -n "s|^#define[[:space:]]*KF_${f}[[:space:]].*/\*[[:space:]]*\(.*[^[:space:]]\)[[:space:]]*\*/.*|\1|p" \
+		"$srctree/include/linux/btf.h" | head -n1)
+	printf '    /// `KF_%s`%s\n    pub const %s: Self = Self(bindings::KF_%s);\n' \
+		"$f" "${doc:+: $doc}" "$f" "$f"
+done
+echo "}"
+} >"$tmp/flags_generated.rs"
+grep -q 'pub const ACQUIRE:' "$tmp/flags_generated.rs" || fail "no KF_* flags found in the bindings"
+
+# ProgType: one constant per enum bpf_prog_type value.
+{
+echo "impl ProgType {"
+sed -n 's/^ *pub const BPF_PROG_TYPE_\([A-Z0-9_]*\): Type = .*;$/\1/p' "$gen" | while read -r t; do
+	printf '    /// `BPF_PROG_TYPE_%s`\n    pub const %s: Self = Self(bindings::bpf_prog_type::BPF_PROG_TYPE_%s);\n' "$t" "$t" "$t"
+done
+echo "}"
+} >"$tmp/prog_types_generated.rs"
+grep -q 'pub const TRACING:' "$tmp/prog_types_generated.rs" || fail "no bpf_prog_type values found in the bindings"
+
+# Every C struct and union that kernel::bindings has, so that a pointer to
+# any of them is a valid kfunc parameter (found by name in vmlinux BTF).
+{
+	echo "impl_kernel_types! {"
+	sed -n -e 's/^pub struct \([A-Za-z0-9_]*\) *[{(].*/struct \1,/p' \
+		-e 's/^pub union \([A-Za-z0-9_]*\) *{.*/union \1,/p' "$kernel_bindings" |
+		grep -v -e ' __Bindgen' -e ' __Incomplete' -e '__bindgen_ty_' -e '_bindgen_' | sort -u
+	echo "}"
+} >"$tmp/kernel_types_generated.rs"
+
+for f in bindings_generated.rs flags_generated.rs prog_types_generated.rs kernel_types_generated.rs; do
+	if ! cmp -s "$tmp/$f" "$out/$f"; then mv -f "$tmp/$f" "$out/$f"; fi
+done

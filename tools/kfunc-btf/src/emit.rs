@@ -1,0 +1,220 @@
+//! Turns signature records into BTF in a module's split BTF: FUNC and
+//! FUNC_PROTO for each kfunc, STRUCT for each module struct, with kernel
+//! types taken from vmlinux BTF by name. A final dedup makes every added
+//! type that equals one of vmlinux's (an `int`, a pointer to
+//! `struct task_struct`) the vmlinux one.
+
+use crate::btf::{Btf, Kind, TypeId};
+use crate::record::{KernelKind, Kfunc, Records, Struct, Type};
+use anyhow::{anyhow, bail, Context, Result};
+use std::collections::{HashMap, HashSet};
+
+/// Adds BTF for all records to `btf`. Returns the kfuncs' names.
+pub fn add_records(btf: &mut Btf, records: &Records) -> Result<Vec<String>> {
+    let mut structs = HashMap::new();
+    for s in &records.structs {
+        if let Some(old) = structs.insert(s.name.as_str(), s) {
+            if old != s {
+                bail!(
+                    "module struct {} is declared twice with different layouts",
+                    s.name
+                );
+            }
+        }
+    }
+    let mut emitter = Emitter {
+        btf,
+        structs,
+        memo: HashMap::new(),
+        building: HashSet::new(),
+        warnings: Vec::new(),
+    };
+    for s in &records.structs {
+        emitter
+            .module_struct(&s.name)
+            .with_context(|| format!("module struct `{}`", s.name))?;
+    }
+    let mut added = Vec::new();
+    let mut seen = HashSet::new();
+    for k in &records.kfuncs {
+        if !seen.insert(k.name.as_str()) {
+            continue;
+        }
+        emitter.kfunc(k)?;
+        added.push(k.name.clone());
+    }
+    for w in &emitter.warnings {
+        eprintln!("kfunc-btf: warning: {w}");
+    }
+    emitter
+        .btf
+        .dedup()
+        .context("deduplicating the module's BTF against vmlinux")?;
+    Ok(added)
+}
+
+struct Emitter<'a, 'r> {
+    btf: &'a mut Btf,
+    structs: HashMap<&'r str, &'r Struct>,
+    memo: HashMap<Type, TypeId>,
+    building: HashSet<String>,
+    warnings: Vec<String>,
+}
+
+impl Emitter<'_, '_> {
+    fn kfunc(&mut self, k: &Kfunc) -> Result<()> {
+        if self.btf.find(&k.name, Kind::Func).is_some() {
+            bail!(
+                "kfunc `{}` already has BTF: is it defined twice, or was this file processed already?",
+                k.name
+            );
+        }
+        let ret = self
+            .type_id(&k.ret)
+            .with_context(|| format!("kfunc `{}`, return type `{}`", k.name, k.ret))?;
+        let mut params = Vec::with_capacity(k.params.len());
+        for p in &k.params {
+            let id = self.type_id(&p.ty).with_context(|| {
+                format!(
+                    "kfunc `{}`, parameter `{}` of type `{}`",
+                    k.name, p.name, p.ty
+                )
+            })?;
+            if id == 0 {
+                bail!(
+                    "kfunc `{}`, parameter `{}`: a parameter cannot be void",
+                    k.name,
+                    p.name
+                );
+            }
+            params.push((p.name.clone(), id));
+        }
+        let proto = self.btf.add_func_proto(ret, &params)?;
+        self.btf.add_func(&k.name, proto)?;
+        Ok(())
+    }
+
+    fn type_id(&mut self, ty: &Type) -> Result<TypeId> {
+        if let Some(&id) = self.memo.get(ty) {
+            return Ok(id);
+        }
+        let id = match ty {
+            Type::Void => 0,
+            Type::Int { size, signed, name } => self.int(name, *size, *signed)?,
+            Type::Bool => self.btf.add_int("_Bool", 1, false, true)?,
+            Type::Ptr { pointee, is_const } => {
+                let mut target = self.type_id(pointee)?;
+                if *is_const {
+                    target = self.btf.add_const(target)?;
+                }
+                self.btf.add_ptr(target)?
+            }
+            Type::Kernel { kind, name } => self.kernel_type(*kind, name)?,
+            Type::ModuleStruct(name) => self.module_struct(name)?,
+            Type::Array { elem, len } => {
+                let elem = self.type_id(elem)?;
+                if elem == 0 {
+                    bail!("an array of void");
+                }
+                let index = self.int("u32", 4, false)?;
+                self.btf.add_array(index, elem, *len)?
+            }
+        };
+        self.memo.insert(ty.clone(), id);
+        Ok(id)
+    }
+
+    /// An integer: the kernel's typedef of that name when it has the
+    /// right shape (so BTF says `u32`, as for C), else a plain INT.
+    fn int(&mut self, name: &str, size: u8, signed: bool) -> Result<TypeId> {
+        for kind in [Kind::Typedef, Kind::Int] {
+            if let Some(id) = self.btf.find(name, kind) {
+                let resolved = self.btf.resolve(id).and_then(|r| self.btf.info(r));
+                if let Some(info) = resolved {
+                    if info.kind == Kind::Int && info.size == u32::from(size) {
+                        return Ok(id);
+                    }
+                }
+            }
+        }
+        let c_name = match (size, signed) {
+            (1, false) => "unsigned char",
+            (1, true) => "signed char",
+            (2, false) => "short unsigned int",
+            (2, true) => "short int",
+            (4, false) => "unsigned int",
+            (4, true) => "int",
+            (8, false) => "long long unsigned int",
+            (8, true) => "long long int",
+            (16, false) => "__int128 unsigned",
+            _ => "__int128",
+        };
+        self.btf.add_int(c_name, u32::from(size), signed, false)
+    }
+
+    fn kernel_type(&mut self, kind: KernelKind, name: &str) -> Result<TypeId> {
+        let kinds: &[Kind] = match kind {
+            KernelKind::Struct => &[Kind::Struct],
+            KernelKind::Union => &[Kind::Union],
+            KernelKind::Enum => &[Kind::Enum, Kind::Enum64],
+            KernelKind::Typedef => &[Kind::Typedef],
+        };
+        if let Some(id) = kinds.iter().find_map(|k| self.btf.find(name, *k)) {
+            return Ok(id);
+        }
+        if kind == KernelKind::Struct {
+            // The kernel defines the struct but vmlinux BTF lacks it (no
+            // vmlinux code uses it): declare it, as pahole does for C.
+            self.warnings.push(format!(
+                "struct {name} is not in vmlinux BTF; declaring it without a body"
+            ));
+            return self.btf.add_fwd_struct(name);
+        }
+        Err(anyhow!(
+            "kernel type `{} {name}` is not in vmlinux BTF",
+            kind.keyword()
+        ))
+    }
+
+    fn module_struct(&mut self, name: &str) -> Result<TypeId> {
+        let key = Type::ModuleStruct(name.to_string());
+        if let Some(&id) = self.memo.get(&key) {
+            return Ok(id);
+        }
+        let s = *self.structs.get(name).ok_or_else(|| {
+            anyhow!("struct `{name}` has no record: declare it with kfunc::btf_struct!")
+        })?;
+        if let Some(id) = self.btf.find(name, Kind::Struct) {
+            // Already in the module's BTF (a C part of the module, or
+            // vmlinux): it must be the same struct.
+            let size = self.btf.info(id).map_or(0, |i| i.size);
+            if size != s.size {
+                bail!(
+                    "struct `{name}` is {} bytes in Rust but {size} bytes in the existing BTF",
+                    s.size
+                );
+            }
+            self.memo.insert(key, id);
+            return Ok(id);
+        }
+        if !self.building.insert(name.to_string()) {
+            // A member points back to a struct being built: declare it;
+            // dedup joins the declaration to the full struct.
+            return self.btf.add_fwd_struct(name);
+        }
+        let mut members = Vec::with_capacity(s.members.len());
+        for m in &s.members {
+            let id = self
+                .type_id(&m.ty)
+                .with_context(|| format!("member `{}` of type `{}`", m.name, m.ty))?;
+            if id == 0 {
+                bail!("member `{}` cannot be void", m.name);
+            }
+            members.push((m.name.clone(), id, m.offset));
+        }
+        let id = self.btf.add_struct(name, s.size, &members)?;
+        self.building.remove(name);
+        self.memo.insert(key, id);
+        Ok(id)
+    }
+}

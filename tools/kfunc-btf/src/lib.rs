@@ -1,0 +1,85 @@
+//! kfunc-btf: the BTF step of kfunc-rs.
+//!
+//! pahole runs with `--lang_exclude=rust`, so Rust kfuncs get no BTF and
+//! resolve_btfids cannot resolve them. Kbuild's module BTF step
+//! (scripts/gen-btf.sh) runs `pahole --btf_encode_detached=<file>`, then
+//! `resolve_btfids --btf <file>`. Between the two, scripts/kfunc-rs-pahole
+//! runs this tool, which reads the signature records the kfunc crate left
+//! in the `.ko` and adds the kfuncs' BTF to `<file>`, so resolve_btfids,
+//! decl tags, sorting and the distilled base work as for C kfuncs.
+
+pub mod btf;
+pub mod emit;
+pub mod module;
+pub mod record;
+
+use anyhow::{bail, Context, Result};
+use std::io::Write;
+use std::path::Path;
+use std::rc::Rc;
+
+/// Adds BTF for the Rust kfuncs of `module` to the split BTF file `btf`
+/// (on `base`, normally vmlinux). The file is replaced atomically, and
+/// only when everything succeeded. Returns the kfuncs added.
+pub fn add(base: &Path, btf_path: &Path, module: &Path) -> Result<Vec<String>> {
+    let m = module::Module::read(module)?;
+    let in_sets: Vec<(&str, &str)> = m
+        .sets
+        .iter()
+        .flat_map(|s| s.kfuncs.iter().map(move |k| (s.name.as_str(), k.as_str())))
+        .collect();
+    if m.records.kfuncs.is_empty() && m.records.structs.is_empty() {
+        return Ok(Vec::new());
+    }
+    if !base.exists() {
+        bail!(
+            "base BTF {} does not exist (is the kernel built?)",
+            base.display()
+        );
+    }
+    let base = Rc::new(Btf::parse(base)?);
+    let mut split = Btf::parse_split(btf_path, base)?;
+    let added = emit::add_records(&mut split, &m.records)
+        .with_context(|| format!("adding BTF for the Rust kfuncs of {}", module.display()))?;
+    let missing: Vec<String> = in_sets
+        .iter()
+        .filter(|(_, k)| split.find(k, btf::Kind::Func).is_none())
+        .map(|(s, k)| format!("{k} (in {s})"))
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "kfuncs of {} have neither BTF nor a signature record: {}",
+            module.display(),
+            missing.join(", ")
+        );
+    }
+    write_atomic(btf_path, &split.raw_data()?)?;
+    Ok(added)
+}
+
+/// Writes `data` to `path` through a temporary file and a rename, so
+/// `path` is either untouched or complete.
+pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name().context("output path has no file name")?;
+    let tmp = dir.join(format!(
+        ".{}.kfunc-btf.{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.with_context(|| format!("writing {}", path.display()))
+}
+
+pub use btf::Btf;

@@ -1,0 +1,72 @@
+//! `kfunc-btf`: adds BTF for Rust kfuncs to a module's BTF (see lib.rs).
+//!
+//! ```text
+//! kfunc-btf add --base <vmlinux> --btf <detached BTF file> <module.ko>
+//! kfunc-btf dump <module.ko>
+//! ```
+
+use anyhow::{bail, Context, Result};
+use std::path::PathBuf;
+
+const USAGE: &str = "usage: kfunc-btf add --base <vmlinux> --btf <file> <module.ko>\n       kfunc-btf dump <module.ko>";
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("kfunc-btf: error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<()> {
+    let mut args = std::env::args().skip(1);
+    match args.next().as_deref() {
+        Some("add") => {
+            let (mut base, mut btf, mut module) = (None, None, None);
+            while let Some(a) = args.next() {
+                match a.as_str() {
+                    "--base" => {
+                        base = Some(PathBuf::from(args.next().context("--base needs a path")?))
+                    }
+                    "--btf" => {
+                        btf = Some(PathBuf::from(args.next().context("--btf needs a path")?))
+                    }
+                    _ if module.is_none() && !a.starts_with('-') => module = Some(PathBuf::from(a)),
+                    _ => bail!("unexpected argument {a}\n{USAGE}"),
+                }
+            }
+            let (base, btf, module) = (
+                base.context(USAGE)?,
+                btf.context(USAGE)?,
+                module.context(USAGE)?,
+            );
+            let added = kfunc_btf::add(&base, &btf, &module)?;
+            if std::env::var_os("KFUNC_BTF_VERBOSE").is_some() && !added.is_empty() {
+                eprintln!(
+                    "kfunc-btf: {}: added BTF for {}",
+                    module.display(),
+                    added.join(", ")
+                );
+            }
+            Ok(())
+        }
+        Some("dump") => {
+            let module = PathBuf::from(args.next().context(USAGE)?);
+            let m = kfunc_btf::module::Module::read(&module)?;
+            for s in &m.records.structs {
+                println!("struct {} {{ /* {} bytes */", s.name, s.size);
+                for f in &s.members {
+                    println!("\t{} {}; /* offset {} */", f.ty, f.name, f.offset);
+                }
+                println!("}};");
+            }
+            for k in &m.records.kfuncs {
+                println!("{k};");
+            }
+            for s in &m.sets {
+                println!("/* set {}: {} */", s.name, s.kfuncs.join(", "));
+            }
+            Ok(())
+        }
+        _ => bail!("{USAGE}"),
+    }
+}

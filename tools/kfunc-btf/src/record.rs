@@ -1,0 +1,323 @@
+//! Reads the signature records that the kfunc crate's macros place in a
+//! module's `.kfunc_rs.btf` section. The format is defined, and written,
+//! by rust/record.rs; the tests check both sides against each other.
+
+use anyhow::{bail, ensure, Context, Result};
+
+/// The section holding the records.
+pub const SECTION: &str = ".kfunc_rs.btf";
+const MAGIC: &[u8; 4] = b"KFRS";
+const VERSION: u8 = 1;
+const KIND_KFUNC: u8 = 1;
+const KIND_STRUCT: u8 = 2;
+const HEADER_LEN: usize = 10;
+
+/// A kernel type's kind, found by name in vmlinux BTF.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KernelKind {
+    /// `struct`
+    Struct,
+    /// `union`
+    Union,
+    /// `enum`
+    Enum,
+    /// `typedef`
+    Typedef,
+}
+
+impl KernelKind {
+    /// The C keyword for messages (`struct task_struct`).
+    pub fn keyword(self) -> &'static str {
+        match self {
+            KernelKind::Struct => "struct",
+            KernelKind::Union => "union",
+            KernelKind::Enum => "enum",
+            KernelKind::Typedef => "typedef",
+        }
+    }
+}
+
+/// The C shape of a parameter, return value or member type.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Type {
+    /// `void`
+    Void,
+    /// An integer, named after its kernel C type (`u32`, `s64`, ...).
+    Int {
+        /// Bytes.
+        size: u8,
+        /// Signedness.
+        signed: bool,
+        /// The kernel's C name.
+        name: String,
+    },
+    /// `_Bool`
+    Bool,
+    /// A pointer.
+    Ptr {
+        /// The pointee.
+        pointee: Box<Type>,
+        /// Whether the pointee is const.
+        is_const: bool,
+    },
+    /// A kernel type found by name in vmlinux BTF.
+    Kernel {
+        /// Its kind.
+        kind: KernelKind,
+        /// Its name.
+        name: String,
+    },
+    /// A module struct declared with `btf_struct!`.
+    ModuleStruct(String),
+    /// An array.
+    Array {
+        /// Element type.
+        elem: Box<Type>,
+        /// Length.
+        len: u32,
+    },
+}
+
+impl std::fmt::Display for Type {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Type::Void => write!(f, "void"),
+            Type::Int { name, .. } => write!(f, "{name}"),
+            Type::Bool => write!(f, "bool"),
+            Type::Ptr { pointee, is_const } => {
+                write!(f, "{}{pointee} *", if *is_const { "const " } else { "" })
+            }
+            Type::Kernel { kind, name } => write!(f, "{} {name}", kind.keyword()),
+            Type::ModuleStruct(name) => write!(f, "struct {name}"),
+            Type::Array { elem, len } => write!(f, "{elem}[{len}]"),
+        }
+    }
+}
+
+/// A named, typed parameter or member.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Field {
+    /// The name.
+    pub name: String,
+    /// Byte offset (members only).
+    pub offset: u32,
+    /// The type.
+    pub ty: Type,
+}
+
+/// A kfunc's signature.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Kfunc {
+    /// The kfunc's name.
+    pub name: String,
+    /// Return type.
+    pub ret: Type,
+    /// Parameters in order.
+    pub params: Vec<Field>,
+}
+
+impl std::fmt::Display for Kfunc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}(", self.ret, self.name)?;
+        for (i, p) in self.params.iter().enumerate() {
+            write!(f, "{}{} {}", if i > 0 { ", " } else { "" }, p.ty, p.name)?;
+        }
+        write!(f, ")")
+    }
+}
+
+/// A module struct's layout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Struct {
+    /// Its name.
+    pub name: String,
+    /// Its size.
+    pub size: u32,
+    /// Its members.
+    pub members: Vec<Field>,
+}
+
+/// All records of a module.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Records {
+    /// Kfunc signatures, in section order.
+    pub kfuncs: Vec<Kfunc>,
+    /// Module structs, in section order.
+    pub structs: Vec<Struct>,
+}
+
+struct Reader<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        ensure!(self.data.len() - self.pos >= n, "record ends early");
+        let s = &self.data[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+
+    fn u8(&mut self) -> Result<u8> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn u16(&mut self) -> Result<u16> {
+        Ok(u16::from_le_bytes(self.take(2)?.try_into()?))
+    }
+
+    fn u32(&mut self) -> Result<u32> {
+        Ok(u32::from_le_bytes(self.take(4)?.try_into()?))
+    }
+
+    fn str(&mut self) -> Result<String> {
+        let n = self.u16()? as usize;
+        let s = std::str::from_utf8(self.take(n)?).context("name is not UTF-8")?;
+        ensure!(
+            !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic() || b == b' '),
+            "bad name {s:?}"
+        );
+        Ok(s.to_string())
+    }
+
+    fn ty(&mut self, depth: u32) -> Result<Type> {
+        ensure!(depth < 32, "type nested too deeply");
+        Ok(match self.u8()? {
+            0 => Type::Void,
+            1 => {
+                let size = self.u8()?;
+                ensure!(
+                    matches!(size, 1 | 2 | 4 | 8 | 16),
+                    "bad integer size {size}"
+                );
+                let signed = self.u8()? != 0;
+                Type::Int {
+                    size,
+                    signed,
+                    name: self.str()?,
+                }
+            }
+            2 => {
+                ensure!(self.u8()? == 1, "bad bool size");
+                Type::Bool
+            }
+            3 => {
+                let is_const = self.u8()? != 0;
+                Type::Ptr {
+                    is_const,
+                    pointee: Box::new(self.ty(depth + 1)?),
+                }
+            }
+            4 => {
+                let kind = match self.u8()? {
+                    1 => KernelKind::Struct,
+                    2 => KernelKind::Union,
+                    3 => KernelKind::Enum,
+                    4 => KernelKind::Typedef,
+                    k => bail!("bad kernel type kind {k}"),
+                };
+                Type::Kernel {
+                    kind,
+                    name: self.str()?,
+                }
+            }
+            5 => Type::ModuleStruct(self.str()?),
+            6 => {
+                let len = self.u32()?;
+                Type::Array {
+                    len,
+                    elem: Box::new(self.ty(depth + 1)?),
+                }
+            }
+            t => bail!("bad type tag {t}"),
+        })
+    }
+}
+
+/// Parses the contents of a `.kfunc_rs.btf` section. Records are packed
+/// back to back; zero bytes between them (alignment padding) are skipped.
+pub fn parse(section: &[u8]) -> Result<Records> {
+    let mut records = Records::default();
+    let mut pos = 0;
+    while pos < section.len() {
+        if section[pos] == 0 {
+            pos += 1;
+            continue;
+        }
+        let rest = &section[pos..];
+        ensure!(
+            rest.len() >= HEADER_LEN && &rest[..4] == MAGIC,
+            "no signature record at offset {pos:#x} of {SECTION}"
+        );
+        ensure!(
+            rest[4] == VERSION,
+            "record at {pos:#x} has format version {}, this kfunc-btf reads version {VERSION}: \
+             rebuild kfunc-btf from the same kfunc-rs as the module",
+            rest[4]
+        );
+        let len = u32::from_le_bytes(rest[6..10].try_into()?) as usize;
+        ensure!(
+            (HEADER_LEN..=rest.len()).contains(&len),
+            "record at {pos:#x} has a bad length {len}"
+        );
+        let mut r = Reader {
+            data: &rest[..len],
+            pos: HEADER_LEN,
+        };
+        let what = match rest[5] {
+            KIND_KFUNC => parse_kfunc(&mut r).map(|k| records.kfuncs.push(k)),
+            KIND_STRUCT => parse_struct(&mut r).map(|s| records.structs.push(s)),
+            k => Err(anyhow::anyhow!("unknown record kind {k}")),
+        };
+        what.with_context(|| format!("bad signature record at offset {pos:#x} of {SECTION}"))?;
+        ensure!(
+            r.pos == len,
+            "record at {pos:#x} has {} trailing bytes",
+            len - r.pos
+        );
+        pos += len;
+    }
+    Ok(records)
+}
+
+fn parse_kfunc(r: &mut Reader<'_>) -> Result<Kfunc> {
+    let name = r.str()?;
+    let ret = r.ty(0)?;
+    let count = r.u8()?;
+    let mut params = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        let name = r.str()?;
+        params.push(Field {
+            name,
+            offset: 0,
+            ty: r.ty(0)?,
+        });
+    }
+    Ok(Kfunc { name, ret, params })
+}
+
+fn parse_struct(r: &mut Reader<'_>) -> Result<Struct> {
+    let name = r.str()?;
+    let size = r.u32()?;
+    let count = r.u16()?;
+    let mut members = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        let name = r.str()?;
+        let offset = r.u32()?;
+        ensure!(
+            offset < size.max(1),
+            "member {name} at offset {offset} is outside the struct"
+        );
+        members.push(Field {
+            name,
+            offset,
+            ty: r.ty(0)?,
+        });
+    }
+    Ok(Struct {
+        name,
+        size,
+        members,
+    })
+}
