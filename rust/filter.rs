@@ -7,8 +7,10 @@
 //!
 //! A filter is a plain Rust function `fn(&BpfProg, KfuncId) -> bool`,
 //! named in [`kfunc_set!`](crate::kfunc_set); the macro wraps it into the C
-//! callback. Returning `false` makes the verifier reject the call with
-//! "calling kernel function NAME is not allowed".
+//! callback. The kernel asks it before allowing a program to call any kfunc
+//! of the module registered for the program's hook; returning `false`
+//! makes the verifier reject the call with "calling kernel function NAME is
+//! not allowed".
 
 use crate::{bindings, ProgType};
 use kernel::types::Opaque;
@@ -17,8 +19,7 @@ use kernel::types::Opaque;
 #[repr(transparent)]
 pub struct BpfProg(Opaque<bindings::bpf_prog>);
 
-/// The BTF id of a kfunc, as passed to a filter and as returned by
-/// [`KfuncSet::btf_id`](crate::KfuncSet::btf_id).
+/// The run-time BTF id of the kfunc whose call the verifier is checking.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct KfuncId(pub u32);
 

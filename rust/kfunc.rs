@@ -21,7 +21,6 @@
 //! module that uses it.
 
 pub mod bindings;
-mod btf_relocation;
 mod btf_struct;
 mod btf_type;
 pub mod filter;

@@ -73,7 +73,7 @@ macro_rules! kfunc_set {
 
         // The set, laid out as BTF_KFUNCS_START / BTF_ID_FLAGS /
         // BTF_KFUNCS_END lay it out, followed by a BTF id list holding the
-        // kfuncs' ids in declaration order (for `KfuncSet::btf_id`).
+        // kfuncs' ids in declaration order (for `KfuncSet::build_btf_id`).
         ::core::arch::global_asm!(
             ".pushsection .BTF_ids,\"a\"",
             ::core::concat!(".local ", ::core::stringify!($set)),
@@ -160,23 +160,19 @@ macro_rules! __kfunc {
         $vis unsafe extern "C" fn $name($($pname: $pty),*) $(-> $ret)? $body
 
         // Compile-time checks and the signature record. A type without BTF
-        // meaning fails the bound of `<kfunc>::<parameter>`, so the error
-        // names both.
+        // meaning fails the bound of `<kfunc>::<parameter>` (or
+        // `<kfunc>::return`), so the error names both.
         #[doc(hidden)]
-        #[allow(non_snake_case, dead_code, unused_imports)]
-        mod $name {
-            use super::*;
+        #[allow(non_camel_case_types)]
+        $vis enum $name {}
 
-            $(pub(super) fn $pname<T: $crate::BtfType>() {})*
-            pub(super) fn r#return<T: $crate::BtfType>() {}
-
-            const _: () = {
-                $(let _: fn() = $pname::<$pty>;)*
-                let _: fn() = r#return::<$crate::__kfunc_ret!($($ret)?)>;
-            };
+        #[allow(non_snake_case, dead_code)]
+        impl $name {
+            $(fn $pname<T: $crate::BtfType>() {})*
+            fn r#return<T: $crate::BtfType>() {}
 
             /// The kfunc's signature, as the BTF step will describe it.
-            pub(super) const SIGNATURE: $crate::record::Kfunc = $crate::record::Kfunc {
+            pub const SIGNATURE: $crate::record::Kfunc = $crate::record::Kfunc {
                 name: ::core::stringify!($name),
                 ret: &<$crate::__kfunc_ret!($($ret)?) as $crate::BtfType>::BTF,
                 params: &[$(
@@ -187,12 +183,20 @@ macro_rules! __kfunc {
                     }
                 ),*],
             };
-            const LEN: usize = SIGNATURE.encoded_len();
+        }
+
+        const _: () = {
+            $(let _: fn() = $name::$pname::<$pty>;)*
+            let _: fn() = $name::r#return::<$crate::__kfunc_ret!($($ret)?)>;
+        };
+
+        const _: () = {
+            const LEN: usize = $name::SIGNATURE.encoded_len();
 
             #[used]
             #[link_section = ".kfunc_rs.btf"]
-            static RECORD: [u8; LEN] = SIGNATURE.encode::<LEN>();
-        }
+            static RECORD: [u8; LEN] = $name::SIGNATURE.encode::<LEN>();
+        };
     };
 }
 

@@ -150,7 +150,10 @@ pub struct Writer<const N: usize> {
 
 impl<const N: usize> Writer<N> {
     const fn new() -> Self {
-        Self { buf: [0; N], pos: 0 }
+        Self {
+            buf: [0; N],
+            pos: 0,
+        }
     }
 
     const fn byte(mut self, b: u8) -> Self {
@@ -179,7 +182,10 @@ impl<const N: usize> Writer<N> {
     }
 
     const fn str(self, s: &str) -> Self {
-        assert!(s.len() <= u16::MAX as usize, "name too long for a signature record");
+        assert!(
+            s.len() <= u16::MAX as usize,
+            "name too long for a signature record"
+        );
         self.u16(s.len() as u16).bytes(s.as_bytes())
     }
 
@@ -191,7 +197,9 @@ impl<const N: usize> Writer<N> {
     const fn ty(self, t: &Type) -> Self {
         match t {
             Type::Void => self.byte(0),
-            Type::Int { size, signed, name } => self.byte(1).byte(*size).byte(*signed as u8).str(name),
+            Type::Int { size, signed, name } => {
+                self.byte(1).byte(*size).byte(*signed as u8).str(name)
+            }
             Type::Bool => self.byte(2).byte(1),
             Type::Ptr { pointee, is_const } => self.byte(3).byte(*is_const as u8).ty(pointee),
             Type::Kernel { kind, name } => self.byte(4).byte(*kind as u8).str(name),
@@ -221,7 +229,10 @@ impl<const N: usize> Writer<N> {
 
 impl Kfunc {
     const fn write<const N: usize>(&self, len: usize) -> Writer<N> {
-        assert!(self.params.len() <= 12, "a kfunc takes at most 12 parameters");
+        assert!(
+            self.params.len() <= 12,
+            "a kfunc takes at most 12 parameters"
+        );
         Writer::<N>::new()
             .header(KIND_KFUNC, len)
             .str(self.name)
@@ -243,7 +254,10 @@ impl Kfunc {
 
 impl Struct {
     const fn write<const N: usize>(&self, len: usize) -> Writer<N> {
-        assert!(self.members.len() <= u16::MAX as usize, "too many struct members");
+        assert!(
+            self.members.len() <= u16::MAX as usize,
+            "too many struct members"
+        );
         Writer::<N>::new()
             .header(KIND_STRUCT, len)
             .str(self.name)

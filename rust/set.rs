@@ -11,9 +11,7 @@
 //! lays the set out in `.BTF_ids` exactly as the C macros do; the kernel's
 //! resolve_btfids fills in the BTF ids and sorts it at build time.
 
-use crate::filter::KfuncId;
-use crate::{bindings, btf_relocation, ProgType};
-use core::sync::atomic::{AtomicU32, Ordering};
+use crate::{bindings, ProgType};
 use kernel::error::{to_result, Result};
 use kernel::ThisModule;
 
@@ -30,8 +28,6 @@ pub struct KfuncSet {
     ids: *const u32,
     names: &'static [&'static str],
     filter: bindings::btf_kfunc_filter_t,
-    /// Build-time to run-time BTF id offset, known once registered.
-    id_offset: AtomicU32,
 }
 
 // SAFETY: the set is only written by resolve_btfids at build time; at run
@@ -53,7 +49,7 @@ impl KfuncSet {
         names: &'static [&'static str],
         filter: bindings::btf_kfunc_filter_t,
     ) -> Self {
-        Self { name, set, ids, names, filter, id_offset: AtomicU32::new(0) }
+        Self { name, set, ids, names, filter }
     }
 
     /// The set's name, as in `.BTF_ids` (`__BTF_ID__set8__<name>`).
@@ -68,16 +64,16 @@ impl KfuncSet {
         self.names
     }
 
-    /// The run-time BTF id of the kfunc `name`, if it is in the set: the
-    /// id a [filter](crate::filter) receives. Valid once the set is
-    /// registered.
+    /// The build-time BTF id of the kfunc `name`, if it is in the set, as
+    /// resolve_btfids wrote it. An out-of-tree module's BTF is relocated
+    /// onto the running vmlinux BTF when it loads, so this is not the id
+    /// the verifier uses for it then.
     #[inline]
-    pub fn btf_id(&self, name: &str) -> Option<KfuncId> {
+    pub fn build_btf_id(&self, name: &str) -> Option<u32> {
         let index = self.names.iter().position(|n| *n == name)?;
         // SAFETY: by the type invariants `ids` has `names.len()` entries,
         // written by resolve_btfids at build time and read-only since.
-        let build_id = unsafe { self.ids.add(index).read() };
-        Some(KfuncId(build_id.wrapping_add(self.id_offset.load(Ordering::Relaxed))))
+        Some(unsafe { self.ids.add(index).read() })
     }
 
     /// Registers the set for each program type in `prog_types`, like C's
@@ -98,8 +94,6 @@ impl KfuncSet {
     /// ```
     #[inline]
     pub fn register(&'static self, module: &'static ThisModule, prog_types: &[ProgType]) -> Result {
-        self.id_offset
-            .store(btf_relocation::split_id_offset(module)?, Ordering::Relaxed);
         for (i, prog_type) in prog_types.iter().enumerate() {
             if prog_types[..i].contains(prog_type) {
                 continue;

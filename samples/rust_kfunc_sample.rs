@@ -8,8 +8,8 @@
 //! - `rs_memzero`: zero a BPF program's memory, sized by `mem__sz`;
 //! - `rs_counter_*`: take and return pointers to a module struct.
 //!
-//! The set is registered for tracing and syscall programs; its filter keeps
-//! `rs_memzero` away from tracing programs.
+//! The set is registered for tracing and syscall programs; its filter lets
+//! only the tp_btf kind of tracing program use it.
 
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -131,9 +131,11 @@ kfunc_set! {
     }
 }
 
-/// Allows every kfunc of the set, except `rs_memzero` in tracing programs.
-fn sample_filter(prog: &BpfProg, kfunc: KfuncId) -> bool {
-    !(prog.prog_type() == ProgType::TRACING && SAMPLE_KFUNCS.btf_id("rs_memzero") == Some(kfunc))
+/// Allows the set to syscall programs and, of the tracing programs, to
+/// tp_btf ones only (not fentry, fexit or iterators).
+fn sample_filter(prog: &BpfProg, _kfunc: KfuncId) -> bool {
+    prog.prog_type() != ProgType::TRACING
+        || prog.expected_attach_type() == kfunc::bindings::bpf_attach_type::BPF_TRACE_RAW_TP
 }
 
 struct RustKfuncSample;

@@ -42,12 +42,22 @@ check "cargo fmt --check" cargo fmt --all --check
 check "cargo clippy -D warnings" cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== build (kernel, modules, BPF programs)"
-if env_file=$("$KFUNC_RS_ROOT/scripts/build.sh" 2>"$tmp/build"); then
+if env_file=$("$KFUNC_RS_ROOT/scripts/build.sh" 2> >(tee "$tmp/build" >&2)); then
 	pass "build: kernel, kfunc-rs modules with the BTF step, BPF programs"
 else
 	tail -n 40 "$tmp/build" | sed 's/^/         /'
 	fail "build: kernel, kfunc-rs modules with the BTF step, BPF programs"
 	env_file=
+fi
+
+echo "== compile-fail (mistaken kfunc declarations must not build)"
+if [ -n "$env_file" ]; then
+	"$KFUNC_RS_ROOT/scripts/compile-fail.sh" "$env_file" | tee "$tmp/cf"
+	passed=$((passed + $(grep -c '^  ok' "$tmp/cf")))
+	failed=$((failed + $(grep -c '^  FAIL' "$tmp/cf")))
+	[ -s "$tmp/cf" ] || fail "compile-fail tests (did not run)"
+else
+	fail "compile-fail tests (nothing built)"
 fi
 
 echo "== guest (QEMU, TCG)"

@@ -46,8 +46,8 @@ pub const REJECTED: &[(&str, &str)] = &[
         "calling kernel function rs_memzero is not allowed",
     ),
     (
-        "memzero_filtered",
-        "calling kernel function rs_memzero is not allowed",
+        "counter_filtered",
+        "calling kernel function rs_counter_acquire is not allowed",
     ),
 ];
 

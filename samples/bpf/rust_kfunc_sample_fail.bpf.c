@@ -61,12 +61,13 @@ int memzero_unregistered_type(struct __sk_buff *skb)
 	return buf[0];
 }
 
-/* The set's filter keeps rs_memzero away from tracing programs. */
-SEC("tp_btf/task_newtask")
-int BPF_PROG(memzero_filtered, struct task_struct *task, u64 clone_flags)
+/* The set's filter admits tp_btf tracing programs only, not fentry. */
+SEC("fentry/bpf_fentry_test1")
+int BPF_PROG(counter_filtered, int a)
 {
-	u8 buf[8] = {};
+	struct rs_counter *c = rs_counter_acquire(0);
 
-	rs_memzero(buf, sizeof(buf));
-	return buf[0];
+	if (c)
+		rs_counter_release(c);
+	return 0;
 }

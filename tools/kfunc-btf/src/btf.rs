@@ -207,6 +207,45 @@ impl Btf {
         })
     }
 
+    /// The named entries of a STRUCT, UNION or FUNC_PROTO: (name, type id,
+    /// bit offset; 0 for parameters).
+    pub fn members(&self, id: TypeId) -> Vec<(String, TypeId, u32)> {
+        let Some(info) = self.info(id) else {
+            return Vec::new();
+        };
+        // SAFETY: `id` is valid (checked above); the type lives as `self`.
+        let t = unsafe { &*sys::btf__type_by_id(self.ptr.as_ptr(), id) };
+        let vlen = (t.info & 0xffff) as usize;
+        let name = |off: u32| {
+            // SAFETY: offsets come from this BTF; names are C strings.
+            let p = unsafe { sys::btf__name_by_offset(self.ptr.as_ptr(), off) };
+            if p.is_null() {
+                String::new()
+            } else {
+                // SAFETY: non-NULL names are NUL-terminated.
+                unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+            }
+        };
+        // SAFETY: the entries follow the type record, `vlen` of them, as
+        // laid out by include/uapi/linux/btf.h for these kinds.
+        unsafe {
+            let after = (t as *const sys::btf_type).add(1);
+            match info.kind {
+                Kind::Struct | Kind::Union => {
+                    let m = std::slice::from_raw_parts(after.cast::<sys::btf_member>(), vlen);
+                    m.iter()
+                        .map(|m| (name(m.name_off), m.type_, m.offset))
+                        .collect()
+                }
+                Kind::FuncProto => {
+                    let p = std::slice::from_raw_parts(after.cast::<sys::btf_param>(), vlen);
+                    p.iter().map(|p| (name(p.name_off), p.type_, 0)).collect()
+                }
+                _ => Vec::new(),
+            }
+        }
+    }
+
     /// Follows typedefs and modifiers to the underlying type.
     pub fn resolve(&self, id: TypeId) -> Option<TypeId> {
         // SAFETY: valid BTF; libbpf checks `id`.
@@ -256,6 +295,14 @@ impl Btf {
         check_id("btf__add_const", "", unsafe {
             sys::btf__add_const(self.ptr.as_ptr(), target as i32)
         })
+    }
+
+    /// Adds `typedef target name`.
+    pub fn add_typedef(&mut self, name: &str, target: TypeId) -> Result<TypeId> {
+        let c = c_string(name)?;
+        // SAFETY: valid BTF and C string.
+        let id = unsafe { sys::btf__add_typedef(self.ptr.as_ptr(), c.as_ptr(), target as i32) };
+        check_id("btf__add_typedef", name, id)
     }
 
     /// Adds a forward declaration of `struct name`.

@@ -252,14 +252,14 @@ pub fn parse(section: &[u8]) -> Result<Records> {
         );
         ensure!(
             rest[4] == VERSION,
-            "record at {pos:#x} has format version {}, this kfunc-btf reads version {VERSION}: \
+            "signature record at offset {pos:#x} has format version {}, this kfunc-btf reads version {VERSION}: \
              rebuild kfunc-btf from the same kfunc-rs as the module",
             rest[4]
         );
         let len = u32::from_le_bytes(rest[6..10].try_into()?) as usize;
         ensure!(
             (HEADER_LEN..=rest.len()).contains(&len),
-            "record at {pos:#x} has a bad length {len}"
+            "signature record at offset {pos:#x} of {SECTION} has a bad length {len} (truncated section?)"
         );
         let mut r = Reader {
             data: &rest[..len],
@@ -273,7 +273,7 @@ pub fn parse(section: &[u8]) -> Result<Records> {
         what.with_context(|| format!("bad signature record at offset {pos:#x} of {SECTION}"))?;
         ensure!(
             r.pos == len,
-            "record at {pos:#x} has {} trailing bytes",
+            "signature record at offset {pos:#x} of {SECTION} has {} trailing bytes",
             len - r.pos
         );
         pos += len;

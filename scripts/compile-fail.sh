@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The compile-fail tests: each tests/compile-fail/<case>.rs is a module
+# with a mistaken kfunc declaration. Building it must fail, and the
+# compiler's output must contain every "// expect: " line of the file.
+# Prints one "ok"/"FAIL" line per case; exits non-zero if any failed.
+#
+#   compile-fail.sh <build.env>
+. "$(dirname "$0")/common.sh"
+
+# shellcheck disable=SC1090
+. "$1"
+dir=$KFUNC_RS_ROOT/tests/compile-fail
+mo=$OUT/compile-fail
+mkdir -p "$mo"
+failed=0
+for src in "$dir"/*.rs; do
+	case=$(basename "$src" .rs)
+	log=$mo/$case.log
+	if make -s -C "$KBUILD" M="$dir" MO="$mo" LLVM="$LLVM_SUFFIX" RUSTC="$KRUSTC" \
+		BINDGEN="$BINDGEN" KFUNC_RS="$KFUNC_RS_ROOT" CASE="$case" modules >"$log" 2>&1; then
+		echo "  FAIL   compile-fail $case: it compiled"
+		failed=$((failed + 1))
+		continue
+	fi
+	missing=
+	while IFS= read -r want; do
+		grep -qF -- "$want" "$log" || missing="$missing [$want]"
+	done < <(sed -n 's|^// expect: ||p' "$src")
+	if [ -n "$missing" ]; then
+		echo "  FAIL   compile-fail $case: the errors lack$missing (log: $log)"
+		failed=$((failed + 1))
+	else
+		echo "  ok     compile-fail $case: $(sed -n 's|^//! ||p' "$src" | head -n1)"
+	fi
+done
+[ $failed = 0 ]

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0
+//! A Rust enum carrying data has no BTF meaning.
+// expect: `Shape` has no BTF meaning, so it cannot cross the kfunc boundary
+// expect: required by a bound in `rs_bad_enum::shape`
+
+use kernel::prelude::*;
+
+/// Not a C type.
+pub enum Shape {
+    /// A circle.
+    Circle(u32),
+    /// A square.
+    Square(u64),
+}
+
+kfunc::kfunc_set! {
+    pub static BAD: KfuncSet;
+
+    /// Takes an enum with data.
+    pub fn rs_bad_enum(id: u32, shape: Shape) -> u32 {
+        let _ = shape;
+        id
+    }
+}
+
+module! {
+    type: M,
+    name: "enum_with_data",
+    authors: ["kfunc-rs developers"],
+    description: "kfunc-rs compile-fail case",
+    license: "GPL",
+}
+struct M;
+impl kernel::Module for M {
+    fn init(_m: &'static ThisModule) -> Result<Self> {
+        Ok(M)
+    }
+}

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Flags are written `#[flags(A | B)]`.
+// expect: kfunc `rs_bad_flags`: write its flags as #[flags(ACQUIRE | RET_NULL)]
+
+use kernel::prelude::*;
+
+kfunc::kfunc_set! {
+    pub static BAD: KfuncSet;
+
+    /// Comma-separated flags.
+    #[flags(ACQUIRE, RET_NULL)]
+    pub fn rs_bad_flags(id: u32) -> u32 {
+        id
+    }
+}
+
+module! {
+    type: M,
+    name: "flags_syntax",
+    authors: ["kfunc-rs developers"],
+    description: "kfunc-rs compile-fail case",
+    license: "GPL",
+}
+struct M;
+impl kernel::Module for M {
+    fn init(_m: &'static ThisModule) -> Result<Self> {
+        Ok(M)
+    }
+}

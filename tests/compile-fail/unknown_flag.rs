@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: GPL-2.0
+//! A flag the target kernel does not have.
+// expect: no associated function or constant named `ACQIURE` found for struct `KfuncFlags`
+
+use kernel::prelude::*;
+
+kfunc::kfunc_set! {
+    pub static BAD: KfuncSet;
+
+    /// Misspelt flag.
+    #[flags(ACQIURE)]
+    pub fn rs_bad_flag(id: u32) -> u32 {
+        id
+    }
+}
+
+module! {
+    type: M,
+    name: "unknown_flag",
+    authors: ["kfunc-rs developers"],
+    description: "kfunc-rs compile-fail case",
+    license: "GPL",
+}
+struct M;
+impl kernel::Module for M {
+    fn init(_m: &'static ThisModule) -> Result<Self> {
+        Ok(M)
+    }
+}

@@ -1,0 +1,215 @@
+//! Shared test fixtures: signature records encoded by the kernel crate's
+//! own encoder (rust/record.rs, which needs only `core`), a small base BTF
+//! standing in for vmlinux, and module objects built with `object`.
+
+#![allow(dead_code)]
+
+#[path = "../../../../rust/record.rs"]
+pub mod encoder;
+
+use encoder::{Field, KernelKind, Kfunc, Struct, Type};
+use kfunc_btf::btf::{Btf, Kind};
+use object::write::{Object, Symbol, SymbolSection};
+use object::{
+    Architecture, BinaryFormat, Endianness, SectionKind, SymbolFlags, SymbolKind, SymbolScope,
+};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+pub const U8: Type = Type::Int {
+    size: 1,
+    signed: false,
+    name: "u8",
+};
+pub const U32: Type = Type::Int {
+    size: 4,
+    signed: false,
+    name: "u32",
+};
+pub const U64: Type = Type::Int {
+    size: 8,
+    signed: false,
+    name: "u64",
+};
+pub const S32: Type = Type::Int {
+    size: 4,
+    signed: true,
+    name: "s32",
+};
+pub const TASK: Type = Type::Kernel {
+    kind: KernelKind::Struct,
+    name: "task_struct",
+};
+pub const TASK_PTR: Type = Type::Ptr {
+    pointee: &TASK,
+    is_const: false,
+};
+pub const U8_PTR: Type = Type::Ptr {
+    pointee: &U8,
+    is_const: false,
+};
+pub const COUNTER: Type = Type::ModuleStruct { name: "rs_counter" };
+pub const COUNTER_PTR: Type = Type::Ptr {
+    pointee: &COUNTER,
+    is_const: false,
+};
+
+pub const MEMZERO: Kfunc = Kfunc {
+    name: "rs_memzero",
+    ret: &Type::Void,
+    params: &[
+        Field {
+            name: "mem",
+            offset: 0,
+            ty: &U8_PTR,
+        },
+        Field {
+            name: "mem__sz",
+            offset: 0,
+            ty: &U32,
+        },
+    ],
+};
+pub const TASK_ACQUIRE: Kfunc = Kfunc {
+    name: "rs_task_acquire",
+    ret: &TASK_PTR,
+    params: &[Field {
+        name: "pid",
+        offset: 0,
+        ty: &S32,
+    }],
+};
+pub const COUNTER_ADD: Kfunc = Kfunc {
+    name: "rs_counter_add",
+    ret: &U64,
+    params: &[
+        Field {
+            name: "counter",
+            offset: 0,
+            ty: &COUNTER_PTR,
+        },
+        Field {
+            name: "delta",
+            offset: 0,
+            ty: &U64,
+        },
+    ],
+};
+pub const RS_COUNTER: Struct = Struct {
+    name: "rs_counter",
+    size: 16,
+    members: &[
+        Field {
+            name: "value",
+            offset: 0,
+            ty: &U64,
+        },
+        Field {
+            name: "id",
+            offset: 8,
+            ty: &U32,
+        },
+        Field {
+            name: "refs",
+            offset: 12,
+            ty: &U32,
+        },
+    ],
+};
+
+/// Encodes a kfunc record with the kernel crate's encoder.
+pub fn kfunc_record(k: &Kfunc) -> Vec<u8> {
+    encode_kfunc_sized(k, k.encoded_len())
+}
+
+// `encode` takes the record's length as a const generic, as the macros
+// pass it; these pick the instance for a run-time length.
+macro_rules! sized {
+    ($f:ident, $t:ty, $($n:literal)*) => {
+        fn $f(x: &$t, len: usize) -> Vec<u8> {
+            match len {
+                $($n => x.encode::<$n>().to_vec(),)*
+                _ => panic!("record of {len} bytes: add the size to tests/common"),
+            }
+        }
+    };
+}
+sized!(encode_kfunc_sized, Kfunc, 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80);
+sized!(encode_struct_sized, Struct, 60 61 62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90);
+
+/// Encodes a struct record with the kernel crate's encoder.
+pub fn struct_record(s: &Struct) -> Vec<u8> {
+    encode_struct_sized(s, s.encoded_len())
+}
+
+/// A base BTF standing in for vmlinux: ints, the kernel's u32/s32/u64
+/// typedefs and `struct task_struct { int pid; }`.
+pub fn write_base(dir: &Path) -> PathBuf {
+    let mut b = Btf::new_empty().unwrap();
+    let int = b.add_int("int", 4, true, false).unwrap();
+    let uint = b.add_int("unsigned int", 4, false, false).unwrap();
+    let ull = b
+        .add_int("long long unsigned int", 8, false, false)
+        .unwrap();
+    add_typedef(&mut b, "u32", uint);
+    add_typedef(&mut b, "s32", int);
+    add_typedef(&mut b, "u64", ull);
+    b.add_struct("task_struct", 64, &[("pid".into(), int, 0)])
+        .unwrap();
+    let path = dir.join("vmlinux.btf");
+    std::fs::write(&path, b.raw_data().unwrap()).unwrap();
+    path
+}
+
+fn add_typedef(b: &mut Btf, name: &str, target: u32) {
+    b.add_typedef(name, target).unwrap();
+}
+
+/// An empty detached module BTF on `base`, as pahole writes for a module
+/// whose only code is Rust.
+pub fn write_empty_split(base: &Path, dir: &Path) -> PathBuf {
+    let base = Rc::new(Btf::parse(base).unwrap());
+    let split = Btf::new_split(base).unwrap();
+    let path = dir.join("module.ko.BTF.1");
+    std::fs::write(&path, split.raw_data().unwrap()).unwrap();
+    path
+}
+
+/// A relocatable ELF like a `.ko`: the records section and a kfunc set in
+/// `.BTF_ids` laid out as BTF_KFUNCS_START/BTF_ID_FLAGS lay it out.
+pub fn write_module(dir: &Path, records: &[u8], set: &str, kfuncs: &[&str]) -> PathBuf {
+    let mut obj = Object::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little);
+    let rec = obj.add_section(
+        Vec::new(),
+        b".kfunc_rs.btf".to_vec(),
+        SectionKind::ReadOnlyData,
+    );
+    obj.append_section_data(rec, records, 1);
+    let ids = obj.add_section(Vec::new(), b".BTF_ids".to_vec(), SectionKind::ReadOnlyData);
+    let size = 8 + 8 * kfuncs.len() as u64;
+    obj.append_section_data(ids, &vec![0u8; size as usize], 4);
+    let mut sym = |name: String, value: u64, size: u64| {
+        obj.add_symbol(Symbol {
+            name: name.into_bytes(),
+            value,
+            size,
+            kind: SymbolKind::Data,
+            scope: SymbolScope::Compilation,
+            weak: false,
+            section: SymbolSection::Section(ids),
+            flags: SymbolFlags::None,
+        });
+    };
+    sym(format!("__BTF_ID__set8__{set}"), 0, size);
+    for (i, k) in kfuncs.iter().enumerate() {
+        sym(format!("__BTF_ID__func__{k}__s{i}"), 8 + 8 * i as u64, 4);
+    }
+    let path = dir.join("module.ko");
+    std::fs::write(&path, obj.write().unwrap()).unwrap();
+    path
+}
+
+/// Whether `btf` has `kind name`.
+pub fn has(btf: &Btf, name: &str, kind: Kind) -> bool {
+    btf.find(name, kind).is_some()
+}

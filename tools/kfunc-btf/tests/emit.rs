@@ -1,0 +1,224 @@
+//! The BTF step end to end on a synthetic vmlinux and module: what it adds,
+//! how it unifies with the base, and that bad input leaves files alone.
+
+mod common;
+
+use common::*;
+use kfunc_btf::btf::{Btf, Kind};
+use std::rc::Rc;
+
+fn section() -> Vec<u8> {
+    let mut s = kfunc_record(&MEMZERO);
+    s.extend(kfunc_record(&TASK_ACQUIRE));
+    s.extend(kfunc_record(&COUNTER_ADD));
+    s.extend(struct_record(&RS_COUNTER));
+    s
+}
+
+const KFUNCS: &[&str] = &["rs_memzero", "rs_task_acquire", "rs_counter_add"];
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    base: std::path::PathBuf,
+    btf: std::path::PathBuf,
+    module: std::path::PathBuf,
+}
+
+fn setup(records: &[u8], set: &[&str]) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let base = write_base(dir.path());
+    let btf = write_empty_split(&base, dir.path());
+    let module = write_module(dir.path(), records, "TEST_SET", set);
+    Setup {
+        _dir: dir,
+        base,
+        btf,
+        module,
+    }
+}
+
+fn result(s: &Setup) -> (Rc<Btf>, Btf) {
+    let base = Rc::new(Btf::parse(&s.base).unwrap());
+    let split = Btf::parse_split(&s.btf, base.clone()).unwrap();
+    (base, split)
+}
+
+#[test]
+fn adds_funcs_with_parameter_names() {
+    let s = setup(&section(), KFUNCS);
+    let added = kfunc_btf::add(&s.base, &s.btf, &s.module).unwrap();
+    assert_eq!(added, KFUNCS);
+    let (_, btf) = result(&s);
+    let func = btf.find("rs_memzero", Kind::Func).expect("FUNC rs_memzero");
+    let proto = btf.info(func).unwrap().target;
+    assert_eq!(btf.info(proto).unwrap().kind, Kind::FuncProto);
+    let params: Vec<String> = btf.members(proto).into_iter().map(|p| p.0).collect();
+    assert_eq!(params, ["mem", "mem__sz"]);
+    // The size parameter is the kernel's `u32` typedef, as for C.
+    let sz = btf.members(proto)[1].1;
+    assert_eq!(btf.info(sz).unwrap().name, "u32");
+}
+
+#[test]
+fn kernel_structs_are_the_base_ones() {
+    let s = setup(&section(), KFUNCS);
+    kfunc_btf::add(&s.base, &s.btf, &s.module).unwrap();
+    let (base, btf) = result(&s);
+    let base_count = base.type_count();
+    let func = btf.find("rs_task_acquire", Kind::Func).unwrap();
+    let proto = btf.info(func).unwrap().target;
+    let ptr = btf.info(proto).unwrap().target; // FUNC_PROTO's type is the return type
+    let ptr = btf.info(ptr).unwrap();
+    assert_eq!(ptr.kind, Kind::Ptr);
+    assert!(
+        ptr.target < base_count,
+        "task_struct was copied into the module"
+    );
+    assert_eq!(btf.info(ptr.target).unwrap().name, "task_struct");
+    // Exactly one task_struct, and no duplicated base integer.
+    let dup = (base_count..btf.type_count())
+        .filter_map(|id| btf.info(id))
+        .filter(|i| {
+            matches!(
+                i.name.as_str(),
+                "task_struct" | "unsigned int" | "int" | "u32"
+            )
+        })
+        .count();
+    assert_eq!(dup, 0);
+}
+
+#[test]
+fn module_structs_get_their_layout() {
+    let s = setup(&section(), KFUNCS);
+    kfunc_btf::add(&s.base, &s.btf, &s.module).unwrap();
+    let (_, btf) = result(&s);
+    let id = btf
+        .find("rs_counter", Kind::Struct)
+        .expect("STRUCT rs_counter");
+    assert_eq!(btf.info(id).unwrap().size, 16);
+    let m: Vec<(String, u32)> = btf
+        .members(id)
+        .into_iter()
+        .map(|(n, _, off)| (n, off))
+        .collect();
+    assert_eq!(
+        m,
+        [("value".into(), 0), ("id".into(), 64), ("refs".into(), 96)]
+    );
+    // rs_counter_add takes a pointer to that very struct.
+    let f = btf.find("rs_counter_add", Kind::Func).unwrap();
+    let p = btf.members(btf.info(f).unwrap().target)[0].1;
+    assert_eq!(btf.info(p).unwrap().target, id);
+}
+
+#[test]
+fn unknown_kernel_type_names_the_kfunc_and_parameter() {
+    const NOPE: common::encoder::Type = common::encoder::Type::Kernel {
+        kind: common::encoder::KernelKind::Union,
+        name: "no_such_union",
+    };
+    const NOPE_PTR: common::encoder::Type = common::encoder::Type::Ptr {
+        pointee: &NOPE,
+        is_const: false,
+    };
+    const BAD: common::encoder::Kfunc = common::encoder::Kfunc {
+        name: "rs_bad",
+        ret: &common::encoder::Type::Void,
+        params: &[common::encoder::Field {
+            name: "thing",
+            offset: 0,
+            ty: &NOPE_PTR,
+        }],
+    };
+    let s = setup(&kfunc_record(&BAD), &["rs_bad"]);
+    let before = std::fs::read(&s.btf).unwrap();
+    let err = format!(
+        "{:#}",
+        kfunc_btf::add(&s.base, &s.btf, &s.module).unwrap_err()
+    );
+    assert!(err.contains("kfunc `rs_bad`, parameter `thing`"), "{err}");
+    assert!(err.contains("union no_such_union"), "{err}");
+    assert_eq!(
+        std::fs::read(&s.btf).unwrap(),
+        before,
+        "BTF file changed on error"
+    );
+}
+
+#[test]
+fn kfunc_in_a_set_without_record_is_an_error() {
+    let s = setup(&kfunc_record(&MEMZERO), &["rs_memzero", "rs_forgotten"]);
+    let before = std::fs::read(&s.btf).unwrap();
+    let err = format!(
+        "{:#}",
+        kfunc_btf::add(&s.base, &s.btf, &s.module).unwrap_err()
+    );
+    assert!(err.contains("rs_forgotten (in TEST_SET)"), "{err}");
+    assert_eq!(std::fs::read(&s.btf).unwrap(), before);
+}
+
+#[test]
+fn corrupt_module_leaves_btf_untouched() {
+    let s = setup(&section(), KFUNCS);
+    std::fs::write(&s.module, b"\x7fELF but not really").unwrap();
+    let before = std::fs::read(&s.btf).unwrap();
+    assert!(kfunc_btf::add(&s.base, &s.btf, &s.module).is_err());
+    assert_eq!(std::fs::read(&s.btf).unwrap(), before);
+}
+
+#[test]
+fn corrupt_records_leave_btf_untouched() {
+    let mut records = section();
+    let n = records.len();
+    records.truncate(n - 3);
+    let s = setup(&records, KFUNCS);
+    let before = std::fs::read(&s.btf).unwrap();
+    let err = kfunc_btf::add(&s.base, &s.btf, &s.module).unwrap_err();
+    assert!(format!("{err:#}").contains("signature record"), "{err:#}");
+    assert_eq!(std::fs::read(&s.btf).unwrap(), before);
+}
+
+#[test]
+fn missing_vmlinux_leaves_btf_untouched() {
+    let s = setup(&section(), KFUNCS);
+    let before = std::fs::read(&s.btf).unwrap();
+    let err = kfunc_btf::add(&s.base.with_extension("gone"), &s.btf, &s.module).unwrap_err();
+    assert!(err.to_string().contains("does not exist"), "{err}");
+    assert_eq!(std::fs::read(&s.btf).unwrap(), before);
+    // No temporary file is left behind either.
+    let leftovers = std::fs::read_dir(s.btf.parent().unwrap())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains("kfunc-btf")
+        })
+        .count();
+    assert_eq!(leftovers, 0);
+}
+
+#[test]
+fn running_twice_is_refused() {
+    let s = setup(&section(), KFUNCS);
+    kfunc_btf::add(&s.base, &s.btf, &s.module).unwrap();
+    let before = std::fs::read(&s.btf).unwrap();
+    let err = format!(
+        "{:#}",
+        kfunc_btf::add(&s.base, &s.btf, &s.module).unwrap_err()
+    );
+    assert!(err.contains("already has BTF"), "{err}");
+    assert_eq!(std::fs::read(&s.btf).unwrap(), before);
+}
+
+#[test]
+fn module_without_records_is_left_alone() {
+    let s = setup(&[], &[]);
+    let before = std::fs::read(&s.btf).unwrap();
+    assert!(kfunc_btf::add(&s.base, &s.btf, &s.module)
+        .unwrap()
+        .is_empty());
+    assert_eq!(std::fs::read(&s.btf).unwrap(), before);
+}
