@@ -114,6 +114,17 @@ unsafe impl<T: BtfType, const N: usize> BtfType for [T; N] {
     const BTF: Type = Type::Array { elem: &T::BTF, len: N as u32 };
 }
 
+// SAFETY: `Refcount` is a transparent wrapper of the C `refcount_t`.
+unsafe impl BtfType for kernel::sync::Refcount {
+    const BTF: Type = Type::Kernel { kind: KernelKind::Typedef, name: "refcount_t" };
+}
+
+// SAFETY: `Opaque<T>` is a transparent wrapper of `T` (possibly
+// uninitialized), so it has `T`'s layout.
+unsafe impl<T: BtfType> BtfType for kernel::types::Opaque<T> {
+    const BTF: Type = T::BTF;
+}
+
 /// Implements [`BtfType`] for kernel C types, which the BTF step finds by
 /// name in vmlinux BTF.
 macro_rules! impl_kernel_types {

@@ -9,7 +9,8 @@
 //! - [`kfunc_set!`] declares kfuncs and their [`KfuncSet`] (in `.BTF_ids`,
 //!   as `BTF_KFUNCS_START`/`BTF_ID_FLAGS`/`BTF_KFUNCS_END` lay it out);
 //! - [`btf_struct!`] declares `#[repr(C)]` structs they take and return;
-//! - [`KfuncSet::register`] registers a set for program types from `init`.
+//! - [`KfuncSet::register`] registers a set for program types from `init`;
+//! - [`kfunc_dtors!`] declares destructors of kptr types ([`KfuncDtors`]).
 //!
 //! pahole gives Rust code no BTF, so the macros also record each kfunc's
 //! signature (see [`record`]); the BTF step of the module build
@@ -23,14 +24,17 @@
 pub mod bindings;
 mod btf_struct;
 mod btf_type;
+mod dtors;
 pub mod filter;
 mod flags;
+mod kfunc_dtors;
 mod kfunc_set;
 mod prog_type;
 pub mod record;
 mod set;
 
 pub use btf_type::BtfType;
+pub use dtors::KfuncDtors;
 pub use filter::{BpfProg, KfuncId};
 pub use flags::KfuncFlags;
 pub use prog_type::ProgType;
@@ -40,5 +44,8 @@ pub use set::KfuncSet;
 
 /// The names a kfunc module usually needs.
 pub mod prelude {
-    pub use crate::{btf_struct, kfunc_set, BpfProg, KfuncFlags, KfuncId, KfuncSet, ProgType};
+    pub use crate::{
+        btf_struct, kfunc_dtors, kfunc_set, BpfProg, KfuncDtors, KfuncFlags, KfuncId, KfuncSet,
+        ProgType,
+    };
 }

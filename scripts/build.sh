@@ -41,7 +41,7 @@ for c in "$KFUNC_RS_ROOT"/samples/bpf/*.bpf.c; do
 	bpf_objs="$bpf_objs $o"
 done
 
-write_atomic "$out/build.env" <<EOS
+cat >"$out/build.env.part" <<EOS
 KBUILD='$kbuild'
 BZIMAGE='$kbuild/arch/x86/boot/bzImage'
 BPFTOOL='$tools/bin/bpftool'
@@ -52,4 +52,7 @@ MODULES='$(echo $modules)'
 BPF_OBJS='$(echo $bpf_objs)'
 OUT='$out'
 EOS
+"$KFUNC_RS_ROOT/scripts/conformance-build.sh" "$out/build.env.part" >>"$out/build.env.part" \
+	|| die "building the conformance tests failed"
+mv -f "$out/build.env.part" "$out/build.env"
 echo "$out/build.env"

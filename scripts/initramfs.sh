@@ -3,14 +3,14 @@
 # guest programs with the shared libraries they need, modules and BPF
 # objects.
 #
-#   initramfs.sh <out.cpio.gz> --bin <file>... --module <ko>... --bpf <obj>...
+#   initramfs.sh <out.cpio.gz> --bin <file>... --module <ko>... --bpf <obj>... --data <file>...
 . "$(dirname "$0")/common.sh"
 
 out=$1
 shift
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
-mkdir -p "$stage"/{bin,dev,proc,sys,tmp,lib64} "$stage"/kfunc-rs/{bin,modules,bpf}
+mkdir -p "$stage"/{bin,dev,proc,sys,tmp,lib64} "$stage"/kfunc-rs/{bin,modules,bpf,data}
 
 # Debian's busybox-static installs /bin/busybox.
 cp /bin/busybox "$stage/bin/busybox"
@@ -30,14 +30,15 @@ add_program() {
 kind=
 for arg in "$@"; do
 	case "$arg" in
-	--bin | --module | --bpf) kind=${arg#--} ;;
+	--bin | --module | --bpf | --data) kind=${arg#--} ;;
 	*)
 		[ -f "$arg" ] || die "initramfs: $arg does not exist"
 		case "$kind" in
 		bin) add_program "$arg" ;;
 		module) cp "$arg" "$stage/kfunc-rs/modules/" ;;
 		bpf) cp "$arg" "$stage/kfunc-rs/bpf/" ;;
-		*) die "initramfs: $arg given before --bin/--module/--bpf" ;;
+		data) cp "$arg" "$stage/kfunc-rs/data/" ;;
+		*) die "initramfs: $arg given before --bin/--module/--bpf/--data" ;;
 		esac
 		;;
 	esac

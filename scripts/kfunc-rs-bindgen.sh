@@ -44,7 +44,8 @@ trap 'rm -rf "$tmp"' EXIT
 	--use-core --ctypes-prefix ffi --no-doc-comments --no-layout-tests \
 	--rust-target 1.85 \
 	--allowlist-type btf_kfunc_id_set --allowlist-type btf_id_set8 \
-	--allowlist-type bpf_prog --allowlist-function register_btf_kfunc_id_set \
+	--allowlist-type bpf_prog --allowlist-type btf_id_dtor_kfunc \
+	--allowlist-function register_btf_kfunc_id_set --allowlist-function register_btf_id_dtor_kfuncs \
 	--allowlist-var 'KF_.*' --allowlist-var BTF_SET8_KFUNCS --allowlist-var EACCES \
 	--constified-enum-module bpf_prog_type --constified-enum-module bpf_attach_type \
 	--opaque-type module --opaque-type bpf_prog_aux --opaque-type sock_fprog_kern \

@@ -38,6 +38,16 @@ pub struct LoadError {
 /// Opens `path` and loads only the programs named in `progs` (all if
 /// empty).
 pub fn load(path: &Path, progs: &[&str]) -> std::result::Result<Object, LoadError> {
+    load_logged(path, progs, 0)
+}
+
+/// Like [`load`], with the verifier log of the selected programs at
+/// `log_level` (libbpf passes it on even when loading succeeds).
+pub fn load_logged(
+    path: &Path,
+    progs: &[&str],
+    log_level: u32,
+) -> std::result::Result<Object, LoadError> {
     let fail = |e: libbpf_rs::Error| LoadError {
         error: e.to_string(),
         log: take_log(),
@@ -49,6 +59,9 @@ pub fn load(path: &Path, progs: &[&str]) -> std::result::Result<Object, LoadErro
         let wanted = progs.is_empty() || progs.iter().any(|n| p.name() == *n);
         found += usize::from(wanted);
         p.set_autoload(wanted);
+        if wanted && log_level > 0 {
+            p.set_log_level(log_level);
+        }
     }
     if found < progs.len() {
         return Err(LoadError {
@@ -94,6 +107,56 @@ pub fn test_run(obj: &Object, name: &str, ctx: &mut [u8]) -> Result<u32> {
         .test_run(input)
         .with_context(|| format!("BPF_PROG_TEST_RUN of {name}"))?;
     Ok(output.return_value)
+}
+
+/// The log libbpf printed since the last load (the verifier's, with a
+/// log level set).
+pub fn last_log() -> String {
+    take_log()
+}
+
+/// How to run a program under BPF_PROG_TEST_RUN.
+pub enum Input<'a> {
+    /// A tc program on a packet (`data_in`), run once.
+    Packet(&'a [u8]),
+    /// A syscall program with a context, written back by the kernel.
+    Context(&'a mut [u8]),
+    /// A syscall program without a context.
+    Nothing,
+}
+
+/// Runs program `name` of `obj` once; returns its return value, or the
+/// errno of a failed BPF_PROG_TEST_RUN as `Err`.
+pub fn run(obj: &Object, name: &str, input: Input<'_>) -> Result<std::result::Result<i32, i32>> {
+    use libbpf_rs::libbpf_sys as sys;
+    use std::os::fd::{AsFd, AsRawFd};
+    let prog = obj
+        .progs()
+        .find(|p| p.name() == name)
+        .with_context(|| format!("no program {name}"))?;
+    // SAFETY: all-zero is a valid `bpf_test_run_opts`; `sz` is set below.
+    let mut opts: sys::bpf_test_run_opts = unsafe { std::mem::zeroed() };
+    opts.sz = size_of::<sys::bpf_test_run_opts>() as _;
+    match input {
+        Input::Packet(data) => {
+            opts.data_in = data.as_ptr().cast();
+            opts.data_size_in = data.len() as u32;
+            opts.repeat = 1;
+        }
+        Input::Context(ctx) => {
+            opts.ctx_in = ctx.as_mut_ptr().cast();
+            opts.ctx_size_in = ctx.len() as u32;
+        }
+        Input::Nothing => {}
+    }
+    // SAFETY: the fd is the loaded program's; `opts` and the buffers it
+    // points to outlive the call.
+    let err = unsafe { sys::bpf_prog_test_run_opts(prog.as_fd().as_raw_fd(), &mut opts) };
+    Ok(if err < 0 {
+        Err(err)
+    } else {
+        Ok(opts.retval as i32)
+    })
 }
 
 /// Attaches program `name` of `obj` where its section says.

@@ -6,6 +6,7 @@
 //! ```
 
 mod bpf;
+mod conformance;
 mod demo;
 mod kmod;
 mod ktap;
@@ -17,7 +18,9 @@ fn main() {
     let mode = std::env::args().nth(1).unwrap_or_default();
     let code = match mode.as_str() {
         "check" => {
-            let failed = ktap::run(sample::tests());
+            let mut tests = sample::tests();
+            tests.extend(conformance::tests());
+            let failed = ktap::run(tests);
             i32::from(failed > 0)
         }
         "demo" => match demo::run() {

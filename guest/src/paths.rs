@@ -18,3 +18,13 @@ pub fn bpf_obj(name: &str) -> PathBuf {
 pub fn bpftool() -> PathBuf {
     PathBuf::from(format!("{ROOT}/bin/bpftool"))
 }
+
+/// The data files of the initramfs whose names end in `suffix`.
+pub fn data_files(suffix: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(format!("{ROOT}/data"))
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.to_string_lossy().ends_with(suffix));
+    files.sort();
+    files
+}

@@ -9,6 +9,7 @@
 //!
 //! Exits 0 only if QEMU ended by itself, every planned test passed and the
 //! console shows no kernel bug. `--counts` receives "PASSED FAILED".
+//! Guest diagnostics starting with "# |" (tables) are always printed.
 
 mod console;
 mod ktap;
@@ -95,6 +96,11 @@ fn run() -> Result<bool> {
         print!("{}", run.output);
     }
     let report = ktap::parse(&run.output);
+    // Tables the guest prints as "# |" diagnostics are shown whatever the
+    // outcome.
+    for line in run.output.lines().filter(|l| l.starts_with("# |")) {
+        println!("  {}", line.trim_end_matches('\r').trim_start_matches("# "));
+    }
     let mut ok = true;
     for r in &report.results {
         if !r.passed() {

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! [`kfunc_dtors!`]: destructor kfuncs of a module's kptr types.
+//!
+//! C header: [`include/linux/btf_ids.h`](srctree/include/linux/btf_ids.h)
+
+/// Declares destructor kfuncs and the [`KfuncDtors`](crate::KfuncDtors)
+/// that registers them.
+///
+/// Each entry names a type BPF programs may keep as a referenced kptr in a
+/// map, and the function the kernel calls to free such a kptr. The
+/// function is declared like a kfunc (it gets BTF, and its types are
+/// checked) and must be `fn(*mut c_void)` or take a pointer to the type.
+///
+/// # Examples
+///
+/// ```ignore
+/// kfunc::kfunc_dtors! {
+///     /// Destructors of this module's kptr types.
+///     pub static DTORS: KfuncDtors;
+///
+///     /// Drops a context left in a map.
+///     my_ctx => pub fn my_ctx_release_dtor(ctx: *mut core::ffi::c_void) {
+///         // ...
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! kfunc_dtors {
+    (
+        $(#[$attr:meta])*
+        $vis:vis static $name:ident : KfuncDtors;
+        $(
+            $(#[$($fattr:tt)*])*
+            $ty:ident => $fvis:vis fn $dtor:ident ( $($pname:ident : $pty:ty),* $(,)? ) $body:block
+        )+
+    ) => {
+        $(
+            $crate::__kfunc! {
+                @attrs [] $(#[$($fattr)*])*
+                @fn $fvis fn $dtor ( $($pname : $pty),* ) [] $body
+            }
+        )+
+
+        // BTF_ID_LIST(name) of BTF_ID(struct, type), BTF_ID(func, dtor)
+        // pairs: the layout of `struct btf_id_dtor_kfunc`.
+        ::core::arch::global_asm!(
+            ".pushsection .BTF_ids,\"a\"",
+            ::core::concat!(".local __kfunc_rs_dtors__", ::core::stringify!($name)),
+            ::core::concat!("__kfunc_rs_dtors__", ::core::stringify!($name), ":"),
+            $(
+                ::core::concat!(".local __BTF_ID__struct__", ::core::stringify!($ty), "__d{__kfunc_rs_suffix}"),
+                ::core::concat!(".type __BTF_ID__struct__", ::core::stringify!($ty), "__d{__kfunc_rs_suffix}, STT_OBJECT"),
+                ::core::concat!(".size __BTF_ID__struct__", ::core::stringify!($ty), "__d{__kfunc_rs_suffix}, 4"),
+                ::core::concat!("__BTF_ID__struct__", ::core::stringify!($ty), "__d{__kfunc_rs_suffix}:"),
+                ".zero 4",
+                ::core::concat!(".local __BTF_ID__func__", ::core::stringify!($dtor), "__d{__kfunc_rs_suffix}"),
+                ::core::concat!(".type __BTF_ID__func__", ::core::stringify!($dtor), "__d{__kfunc_rs_suffix}, STT_OBJECT"),
+                ::core::concat!(".size __BTF_ID__func__", ::core::stringify!($dtor), "__d{__kfunc_rs_suffix}, 4"),
+                ::core::concat!("__BTF_ID__func__", ::core::stringify!($dtor), "__d{__kfunc_rs_suffix}:"),
+                ".zero 4",
+            )+
+            ".popsection",
+            __kfunc_rs_suffix = const $crate::symbol_suffix(::core::stringify!($name)),
+        );
+
+        $(#[$attr])*
+        $vis static $name: $crate::KfuncDtors = {
+            const COUNT: usize = [$(::core::stringify!($dtor)),+].len();
+            unsafe extern "C" {
+                #[link_name = ::core::concat!("__kfunc_rs_dtors__", ::core::stringify!($name))]
+                static PAIRS: [$crate::bindings::btf_id_dtor_kfunc; COUNT];
+            }
+            // SAFETY: `PAIRS` is the list emitted above, `COUNT` pairs in
+            // `.BTF_ids`, which lives as long as the module.
+            unsafe { $crate::KfuncDtors::new((&raw const PAIRS).cast(), COUNT as u32) }
+        };
+    };
+}
