@@ -19,6 +19,9 @@
     unreachable_pub,
     missing_docs,
     clippy::all,
+    clippy::pedantic,
+    clippy::restriction,
+    clippy::nursery,
     clippy::undocumented_unsafe_blocks
 )]
 

@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Builds the kernel tree's bpftool (without LLVM, so the guest needs few
 # libraries) and installs the tree's libbpf headers (bpf_helpers.h, with
-# the generated bpf_helper_defs.h) for BPF programs, then writes vmlinux.h
-# for <kernel build dir>. Prints the directory holding them:
-#   bin/bpftool  include/bpf/*.h  vmlinux.h
+# the generated bpf_helper_defs.h) for BPF programs. Prints the directory
+# holding them: bin/bpftool, include/bpf/*.h.
 . "$(dirname "$0")/common.sh"
 
 kbuild=$1
@@ -22,9 +21,5 @@ if ! [ -f "$tools/.kfunc-rs-built" ]; then
 	make -s -C "$src/tools/lib/bpf" OUTPUT="$tools/libbpf-build/" DESTDIR="$tools" prefix= \
 		install_headers >>"$tools/build.log" 2>&1 || { tail -20 "$tools/build.log" >&2; die "libbpf headers failed"; }
 	touch "$tools/.kfunc-rs-built"
-fi
-# vmlinux.h belongs to the kernel build, not to the tools.
-if ! [ -f "$kbuild/vmlinux.h" ] || [ "$kbuild/vmlinux" -nt "$kbuild/vmlinux.h" ]; then
-	"$tools/bin/bpftool" btf dump file "$kbuild/vmlinux" format c | write_atomic "$kbuild/vmlinux.h"
 fi
 echo "$tools"

@@ -31,12 +31,16 @@ for m in $modules; do
 done
 
 log "building the BPF programs"
-mkdir -p "$out/bpf"
+mkdir -p "$out/bpf" "$out/include"
+# vmlinux.h of this kernel, next to the outputs (never in the kernel tree).
+if ! [ -f "$out/include/vmlinux.h" ] || [ "$kbuild/vmlinux" -nt "$out/include/vmlinux.h" ]; then
+	"$tools/bin/bpftool" btf dump file "$kbuild/vmlinux" format c | write_atomic "$out/include/vmlinux.h"
+fi
 bpf_objs=
 for c in "$KFUNC_RS_ROOT"/samples/bpf/*.bpf.c; do
 	o=$out/bpf/$(basename "${c%.c}").o
 	"$CLANG" -g -O2 -target bpf -D__TARGET_ARCH_x86 -mcpu=v3 -Wall -Wno-missing-declarations \
-		-I"$kbuild" -I"$tools/include" -c "$c" -o "$o.tmp" || die "compiling $c failed"
+		-I"$out/include" -I"$tools/include" -c "$c" -o "$o.tmp" || die "compiling $c failed"
 	mv -f "$o.tmp" "$o"
 	bpf_objs="$bpf_objs $o"
 done

@@ -50,6 +50,16 @@ else
 	env_file=
 fi
 
+echo "== kernel-side lint"
+if [ -n "$env_file" ]; then
+	# shellcheck disable=SC1090
+	(. "$env_file" && ! grep -e '^warning' -e '^error' "$OUT/modules.log") >"$tmp/w" 2>&1 \
+		&& pass "modules build without compiler warnings" || { cat "$tmp/w"; fail "modules build without compiler warnings"; }
+	check "kernel crates clippy clean (CLIPPY=1)" "$KFUNC_RS_ROOT/scripts/kernel-clippy.sh" "$env_file"
+else
+	fail "kernel-side lint (nothing built)"
+fi
+
 echo "== compile-fail (mistaken kfunc declarations must not build)"
 if [ -n "$env_file" ]; then
 	"$KFUNC_RS_ROOT/scripts/compile-fail.sh" "$env_file" | tee "$tmp/cf"
@@ -72,6 +82,9 @@ if [ -n "$env_file" ]; then
 	# shellcheck disable=SC1090
 	. "$env_file"
 	version=$(make -s -C "$KBUILD" kernelversion 2>/dev/null)
+	echo "== make run (the demo)"
+	check "the make run demo calls every sample kfunc and unloads the module" \
+		"$KFUNC_RS_ROOT/scripts/boot.sh" "$env_file" demo
 	echo "== virtme-ng"
 	check "vng boots the kernel, runs a command, returns its output and exit code" \
 		"$KFUNC_RS_ROOT/scripts/vng-test.sh" "$BZIMAGE" "$version"

@@ -41,7 +41,7 @@ for obj in $(cat $cases | sed -e 's/#.*//' | awk 'NF { print $1 }' | sort -u); d
 	c=$sel/progs/$obj.c
 	[ -f "$c" ] || die "$obj: no $c in the kernel tree"
 	"$CLANG" -g -O2 -target bpf -D__TARGET_ARCH_x86 -mcpu=v3 -Wno-missing-declarations \
-		-Wno-compare-distinct-pointer-types -I"$KBUILD" -I"$tools/include" -I"$sel" -I"$sel/progs" \
+		-Wno-compare-distinct-pointer-types -I"$OUT/include" -I"$tools/include" -I"$sel" -I"$sel/progs" \
 		-I"$src/tools/include/uapi" -I"$src/tools/include" -c "$c" -o "$out/bpf/$obj.bpf.o.tmp" \
 		2>"$out/bpf/$obj.log" || { cat "$out/bpf/$obj.log" >&2; die "compiling $c failed"; }
 	mv -f "$out/bpf/$obj.bpf.o.tmp" "$out/bpf/$obj.bpf.o"

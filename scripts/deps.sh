@@ -6,7 +6,7 @@
 
 PACKAGES=(
 	# kernel build with Rust
-	rustc-web rust-web-src clang-19 libclang-19-dev lld-19 llvm-19
+	rustc-web rust-web-src rust-web-clippy clang-19 libclang-19-dev lld-19 llvm-19
 	dwarves flex bison bc libelf-dev libssl-dev cpio kmod make gcc
 	# guest and boot
 	qemu-system-x86 busybox-static

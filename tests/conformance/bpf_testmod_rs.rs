@@ -169,13 +169,18 @@ unsafe fn ref_count<'a>(p: *mut prog_test_ref_kfunc) -> &'a Refcount {
 /// Both `get_mem` kfuncs: the struct itself as `size` bytes of ints, if
 /// it is that large.
 fn test_get_mem(p: *mut prog_test_ref_kfunc, size: i32) -> *mut i32 {
-    if size as i64 > 2 * core::mem::size_of::<i32>() as i64 {
+    if i64::from(size) > 2 * core::mem::size_of::<i32>() as i64 {
         return core::ptr::null_mut();
     }
     p.cast()
 }
 
 /// RCU callback freeing a `bpf_testmod_ctx`.
+///
+/// # Safety
+///
+/// `head` must be the `rcu` member of a context allocated by
+/// `bpf_testmod_ctx_create` whose last reference is gone.
 unsafe extern "C" fn testmod_free_cb(head: *mut callback_head) {
     // SAFETY: `head` is the `rcu` member, at offset 0, of a context that
     // `bpf_testmod_ctx_create` allocated with `KBox`.
@@ -253,7 +258,7 @@ kfunc_set! {
     /// Returns `a + b + c + d`.
     pub fn bpf_kfunc_call_test1(sk: *mut sock, a: u32, b: u64, c: u32, d: u64) -> u64 {
         let _ = sk;
-        (a as u64).wrapping_add(b).wrapping_add(c as u64).wrapping_add(d)
+        u64::from(a).wrapping_add(b).wrapping_add(u64::from(c)).wrapping_add(d)
     }
 
     /// Returns `a + b`.
@@ -280,8 +285,8 @@ kfunc_set! {
     /// Checks that the caller zero-extended its arguments: 0 if so, else
     /// the number of the failed check.
     pub fn bpf_kfunc_call_test5(a: u8, b: u16, c: u32) -> i32 {
-        let checks = [black_box(a as i64), black_box(b as i64), black_box(c as i64)];
-        let widths = [a as u64, b as u64, c as u64];
+        let checks = [black_box(i64::from(a)), black_box(i64::from(b)), black_box(i64::from(c))];
+        let widths = [u64::from(a), u64::from(b), u64::from(c)];
         for (i, (val, want)) in checks.into_iter().zip(widths).enumerate() {
             if val as u64 != want {
                 return 2 * i as i32 + 1;
