@@ -16,6 +16,19 @@ use core::ptr::NonNull;
 
 /// A Rust type with a C layout that BTF can describe.
 ///
+/// Implemented here for integers, `bool`, pointers, references, arrays,
+/// `kernel::bindings` structs and unions, `Refcount` and `Opaque<T>`, and
+/// by [`btf_struct!`](crate::btf_struct) for module structs.
+///
+/// # Examples
+///
+/// ```ignore
+/// use kfunc::{record::Type, BtfType};
+///
+/// assert!(matches!(<u32 as BtfType>::BTF, Type::Int { size: 4, signed: false, name: "u32" }));
+/// assert!(matches!(<*mut u8 as BtfType>::BTF, Type::Ptr { is_const: false, .. }));
+/// ```
+///
 /// # Safety
 ///
 /// [`BtfType::BTF`] must describe the type's real size and layout: the BTF

@@ -16,6 +16,15 @@ use kernel::ThisModule;
 
 /// The destructors of a module's kptr types.
 ///
+/// # Examples
+///
+/// ```ignore
+/// fn init(module: &'static ThisModule) -> Result<Self> {
+///     MY_DTORS.register(module)?;
+///     Ok(Self)
+/// }
+/// ```
+///
 /// # Invariants
 ///
 /// `pairs` points to `count` `struct btf_id_dtor_kfunc` in `.BTF_ids`,

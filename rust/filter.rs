@@ -16,6 +16,17 @@ use crate::{bindings, ProgType};
 use kernel::types::Opaque;
 
 /// A BPF program being verified, as a set filter sees it.
+///
+/// # Examples
+///
+/// ```ignore
+/// use kfunc::{BpfProg, KfuncId, ProgType};
+///
+/// /// Syscall programs only.
+/// fn syscall_only(prog: &BpfProg, _kfunc: KfuncId) -> bool {
+///     prog.prog_type() == ProgType::SYSCALL
+/// }
+/// ```
 #[repr(transparent)]
 pub struct BpfProg(Opaque<bindings::bpf_prog>);
 

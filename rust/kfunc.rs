@@ -22,6 +22,7 @@
 //! module that uses it.
 
 pub mod bindings;
+mod btf_ids;
 mod btf_struct;
 mod btf_type;
 mod dtors;

@@ -49,16 +49,8 @@ macro_rules! kfunc_dtors {
             ::core::concat!(".local __kfunc_rs_dtors__", ::core::stringify!($name)),
             ::core::concat!("__kfunc_rs_dtors__", ::core::stringify!($name), ":"),
             $(
-                ::core::concat!(".local __BTF_ID__struct__", ::core::stringify!($ty), "__d{__kfunc_rs_suffix}"),
-                ::core::concat!(".type __BTF_ID__struct__", ::core::stringify!($ty), "__d{__kfunc_rs_suffix}, STT_OBJECT"),
-                ::core::concat!(".size __BTF_ID__struct__", ::core::stringify!($ty), "__d{__kfunc_rs_suffix}, 4"),
-                ::core::concat!("__BTF_ID__struct__", ::core::stringify!($ty), "__d{__kfunc_rs_suffix}:"),
-                ".zero 4",
-                ::core::concat!(".local __BTF_ID__func__", ::core::stringify!($dtor), "__d{__kfunc_rs_suffix}"),
-                ::core::concat!(".type __BTF_ID__func__", ::core::stringify!($dtor), "__d{__kfunc_rs_suffix}, STT_OBJECT"),
-                ::core::concat!(".size __BTF_ID__func__", ::core::stringify!($dtor), "__d{__kfunc_rs_suffix}, 4"),
-                ::core::concat!("__BTF_ID__func__", ::core::stringify!($dtor), "__d{__kfunc_rs_suffix}:"),
-                ".zero 4",
+                $crate::__btf_id!(struct, $ty, "d"),
+                $crate::__btf_id!(func, $dtor, "d"),
             )+
             ".popsection",
             __kfunc_rs_suffix = const $crate::symbol_suffix(::core::stringify!($name)),

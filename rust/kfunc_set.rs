@@ -83,11 +83,7 @@ macro_rules! kfunc_set {
             ".zero 4",
             ".long {__kfunc_rs_set8_flags}",
             $(
-                ::core::concat!(".local __BTF_ID__func__", ::core::stringify!($kname), "__s{__kfunc_rs_suffix}"),
-                ::core::concat!(".type __BTF_ID__func__", ::core::stringify!($kname), "__s{__kfunc_rs_suffix}, STT_OBJECT"),
-                ::core::concat!(".size __BTF_ID__func__", ::core::stringify!($kname), "__s{__kfunc_rs_suffix}, 4"),
-                ::core::concat!("__BTF_ID__func__", ::core::stringify!($kname), "__s{__kfunc_rs_suffix}:"),
-                ".zero 4",
+                $crate::__btf_id!(func, $kname, "s"),
                 ::core::concat!(".long {", ::core::stringify!($kname), "}"),
             )+
             ::core::concat!(
@@ -95,13 +91,7 @@ macro_rules! kfunc_set {
             ),
             ::core::concat!(".local __kfunc_rs_ids__", ::core::stringify!($set)),
             ::core::concat!("__kfunc_rs_ids__", ::core::stringify!($set), ":"),
-            $(
-                ::core::concat!(".local __BTF_ID__func__", ::core::stringify!($kname), "__i{__kfunc_rs_suffix}"),
-                ::core::concat!(".type __BTF_ID__func__", ::core::stringify!($kname), "__i{__kfunc_rs_suffix}, STT_OBJECT"),
-                ::core::concat!(".size __BTF_ID__func__", ::core::stringify!($kname), "__i{__kfunc_rs_suffix}, 4"),
-                ::core::concat!("__BTF_ID__func__", ::core::stringify!($kname), "__i{__kfunc_rs_suffix}:"),
-                ".zero 4",
-            )+
+            $($crate::__btf_id!(func, $kname, "i"),)+
             ".popsection",
             __kfunc_rs_set8_flags = const $crate::bindings::BTF_SET8_KFUNCS,
             __kfunc_rs_suffix = const $crate::symbol_suffix(::core::stringify!($set)),

@@ -17,6 +17,22 @@ use kernel::ThisModule;
 
 /// A set of kfuncs of this module, with their flags.
 ///
+/// # Examples
+///
+/// ```ignore
+/// kfunc::kfunc_set! {
+///     /// This module's kfuncs.
+///     pub static MY_KFUNCS: KfuncSet;
+///
+///     /// Returns its argument plus one.
+///     pub fn my_inc(x: u64) -> u64 {
+///         x.wrapping_add(1)
+///     }
+/// }
+///
+/// assert_eq!(MY_KFUNCS.kfunc_names(), ["my_inc"]);
+/// ```
+///
 /// # Invariants
 ///
 /// `set` points to the set's `struct btf_id_set8` in `.BTF_ids` and `ids`

@@ -1,10 +1,10 @@
 //! The `make run` demo: load the sample module, show its kfuncs' BTF, call
 //! each kfunc from BPF programs and say what came back.
 
-use crate::bpf::{self, Plain};
+use crate::bpf;
 use crate::kmod;
 use crate::paths;
-use crate::sample::{self, CounterArgs, MemzeroArgs, NewtaskStats, TaskArgs};
+use crate::sample::{self, CounterArgs, MemzeroArgs};
 use anyhow::{ensure, Result};
 use std::path::PathBuf;
 
@@ -71,32 +71,19 @@ fn show_btf() -> Result<()> {
 }
 
 fn task_lookup() -> Result<()> {
-    let o = bpf::load_ok(&obj(), "task_lookup")?;
     let pid = std::process::id() as i32;
-    let (ret, out) = bpf::run_syscall(
-        &o,
-        "task_lookup",
-        TaskArgs {
-            pid,
-            ..Default::default()
-        },
-    )?;
+    let (ret, out) = sample::lookup_task(pid)?;
     println!(
         "syscall program task_lookup: rs_task_acquire({pid}) -> task (pid {}, tgid {}), \
          rs_task_release(task); returned {ret}",
         out.found_pid, out.found_tgid
     );
     ensure!(out.found_pid == pid, "expected pid {pid}");
-    let missing = 0x3fff_fff0;
-    let (ret, out) = bpf::run_syscall(
-        &o,
-        "task_lookup",
-        TaskArgs {
-            pid: missing,
-            ..Default::default()
-        },
-    )?;
-    println!("syscall program task_lookup: rs_task_acquire({missing}) -> NULL (no such task); returned {ret}");
+    let (ret, out) = sample::lookup_task(sample::MISSING_PID)?;
+    println!(
+        "syscall program task_lookup: rs_task_acquire({}) -> NULL (no such task); returned {ret}",
+        sample::MISSING_PID
+    );
     ensure!(out.found_pid == -1, "expected NULL");
     Ok(())
 }
@@ -135,11 +122,7 @@ fn counter() -> Result<()> {
 }
 
 fn tracing() -> Result<()> {
-    let o = bpf::load_ok(&obj(), "on_newtask")?;
-    let link = bpf::attach(&o, "on_newtask")?;
-    std::process::Command::new("true").status()?;
-    drop(link);
-    let stats = NewtaskStats::from_bytes(&bpf::bss(&o)?);
+    let stats = sample::watch_forks(1)?;
     println!(
         "tp_btf/task_newtask program: ran {} time(s) on fork; rs_task_acquire(current tgid) saw \
          tgid {}; counter 2 is now {}",

@@ -15,6 +15,9 @@ pub const MODULE: &str = "rust_kfunc_sample";
 const OBJ: &str = "rust_kfunc_sample.bpf.o";
 const FAIL_OBJ: &str = "rust_kfunc_sample_fail.bpf.o";
 
+/// A pid no task has in the guest.
+pub const MISSING_PID: i32 = 0x3fff_fff0;
+
 /// The sample's kfuncs and their parameter names, as in the Rust source.
 pub const KFUNCS: &[(&str, &[&str])] = &[
     ("rs_task_acquire", &["pid"]),
@@ -186,6 +189,32 @@ fn obj(name: &str) -> std::path::PathBuf {
     paths::bpf_obj(name)
 }
 
+/// Runs `task_lookup` (rs_task_acquire + rs_task_release) for `pid`.
+pub fn lookup_task(pid: i32) -> Result<(u32, TaskArgs)> {
+    let o = bpf::load_ok(&obj(OBJ), "task_lookup")?;
+    bpf::run_syscall(
+        &o,
+        "task_lookup",
+        TaskArgs {
+            pid,
+            ..Default::default()
+        },
+    )
+}
+
+/// Attaches `on_newtask`, forks `forks` times, and returns what it saw.
+pub fn watch_forks(forks: usize) -> Result<NewtaskStats> {
+    let o = bpf::load_ok(&obj(OBJ), "on_newtask")?;
+    let link = bpf::attach(&o, "on_newtask")?;
+    for _ in 0..forks {
+        std::process::Command::new("true")
+            .status()
+            .context("forking true")?;
+    }
+    drop(link);
+    Ok(NewtaskStats::from_bytes(&bpf::bss(&o)?))
+}
+
 /// The tests, in order: load the module, use it, misuse it, unload it.
 pub fn tests() -> Vec<Test<'static>> {
     let mut t = vec![
@@ -249,16 +278,8 @@ pub fn tests() -> Vec<Test<'static>> {
         Test::new(
             "sample: rs_task_acquire finds the runner's own task",
             || {
-                let o = bpf::load_ok(&obj(OBJ), "task_lookup")?;
                 let pid = std::process::id() as i32;
-                let (ret, out) = bpf::run_syscall(
-                    &o,
-                    "task_lookup",
-                    TaskArgs {
-                        pid,
-                        ..Default::default()
-                    },
-                )?;
+                let (ret, out) = lookup_task(pid)?;
                 ensure!(
                     ret == 0 && out.found_pid == pid && out.found_tgid == pid,
                     "pid {pid}: ret {ret}, {out:?}"
@@ -269,15 +290,7 @@ pub fn tests() -> Vec<Test<'static>> {
         Test::new(
             "sample: rs_task_acquire returns NULL for a pid that does not exist",
             || {
-                let o = bpf::load_ok(&obj(OBJ), "task_lookup")?;
-                let (ret, out) = bpf::run_syscall(
-                    &o,
-                    "task_lookup",
-                    TaskArgs {
-                        pid: 0x3fff_fff0,
-                        ..Default::default()
-                    },
-                )?;
+                let (ret, out) = lookup_task(MISSING_PID)?;
                 ensure!(ret == 1 && out.found_pid == -1, "ret {ret}, {out:?}");
                 Ok(())
             },
@@ -333,15 +346,7 @@ pub fn tests() -> Vec<Test<'static>> {
         Test::new(
             "sample: a tp_btf program calls the kfuncs on every fork",
             || {
-                let o = bpf::load_ok(&obj(OBJ), "on_newtask")?;
-                let link = bpf::attach(&o, "on_newtask")?;
-                for _ in 0..3 {
-                    std::process::Command::new("true")
-                        .status()
-                        .context("forking true")?;
-                }
-                drop(link);
-                let stats = NewtaskStats::from_bytes(&bpf::bss(&o)?);
+                let stats = watch_forks(3)?;
                 ensure!(stats.calls >= 3, "ran {} times for 3 forks", stats.calls);
                 ensure!(
                     stats.parent_tgid == std::process::id() as i32,

@@ -3,8 +3,6 @@
 // expect: `Shape` has no BTF meaning, so it cannot cross the kfunc boundary
 // expect: required by a bound in `rs_bad_enum::shape`
 
-use kernel::prelude::*;
-
 /// Not a C type.
 pub enum Shape {
     /// A circle.
@@ -23,16 +21,3 @@ kfunc::kfunc_set! {
     }
 }
 
-module! {
-    type: M,
-    name: "enum_with_data",
-    authors: ["kfunc-rs developers"],
-    description: "kfunc-rs compile-fail case",
-    license: "GPL",
-}
-struct M;
-impl kernel::Module for M {
-    fn init(_m: &'static ThisModule) -> Result<Self> {
-        Ok(M)
-    }
-}

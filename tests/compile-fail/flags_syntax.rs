@@ -2,8 +2,6 @@
 //! Flags are written `#[flags(A | B)]`.
 // expect: kfunc `rs_bad_flags`: write its flags as #[flags(ACQUIRE | RET_NULL)]
 
-use kernel::prelude::*;
-
 kfunc::kfunc_set! {
     pub static BAD: KfuncSet;
 
@@ -14,16 +12,3 @@ kfunc::kfunc_set! {
     }
 }
 
-module! {
-    type: M,
-    name: "flags_syntax",
-    authors: ["kfunc-rs developers"],
-    description: "kfunc-rs compile-fail case",
-    license: "GPL",
-}
-struct M;
-impl kernel::Module for M {
-    fn init(_m: &'static ThisModule) -> Result<Self> {
-        Ok(M)
-    }
-}

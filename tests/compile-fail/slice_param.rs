@@ -3,8 +3,6 @@
 // expect: `&[u8]` has no BTF meaning, so it cannot cross the kfunc boundary
 // expect: required by a bound in `rs_bad_slice::mem`
 
-use kernel::prelude::*;
-
 kfunc::kfunc_set! {
     pub static BAD: KfuncSet;
 
@@ -14,16 +12,3 @@ kfunc::kfunc_set! {
     }
 }
 
-module! {
-    type: M,
-    name: "slice_param",
-    authors: ["kfunc-rs developers"],
-    description: "kfunc-rs compile-fail case",
-    license: "GPL",
-}
-struct M;
-impl kernel::Module for M {
-    fn init(_m: &'static ThisModule) -> Result<Self> {
-        Ok(M)
-    }
-}

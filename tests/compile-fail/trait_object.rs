@@ -3,8 +3,6 @@
 // expect: rs_bad_dyn
 // expect: dyn Send
 
-use kernel::prelude::*;
-
 kfunc::kfunc_set! {
     pub static BAD: KfuncSet;
 
@@ -14,16 +12,3 @@ kfunc::kfunc_set! {
     }
 }
 
-module! {
-    type: M,
-    name: "trait_object",
-    authors: ["kfunc-rs developers"],
-    description: "kfunc-rs compile-fail case",
-    license: "GPL",
-}
-struct M;
-impl kernel::Module for M {
-    fn init(_m: &'static ThisModule) -> Result<Self> {
-        Ok(M)
-    }
-}

@@ -2,8 +2,6 @@
 //! A flag the target kernel does not have.
 // expect: no associated function or constant named `ACQIURE` found for struct `KfuncFlags`
 
-use kernel::prelude::*;
-
 kfunc::kfunc_set! {
     pub static BAD: KfuncSet;
 
@@ -14,16 +12,3 @@ kfunc::kfunc_set! {
     }
 }
 
-module! {
-    type: M,
-    name: "unknown_flag",
-    authors: ["kfunc-rs developers"],
-    description: "kfunc-rs compile-fail case",
-    license: "GPL",
-}
-struct M;
-impl kernel::Module for M {
-    fn init(_m: &'static ThisModule) -> Result<Self> {
-        Ok(M)
-    }
-}
