@@ -30,6 +30,13 @@ for m in $modules; do
 	[ -f "$m" ] || die "module build failed: $m is missing"
 done
 
+log "building the C twin of the sample"
+if ! make -s -C "$kbuild" M="$KFUNC_RS_ROOT/samples/c_twin" MO="$out/c_twin" LLVM="$LLVM_SUFFIX" \
+	RUSTC="$KRUSTC" BINDGEN="$BINDGEN" modules >"$out/c_twin.log" 2>&1; then
+	cat "$out/c_twin.log" >&2
+	die "building the C twin failed"
+fi
+
 log "building the BPF programs"
 mkdir -p "$out/bpf" "$out/include"
 # vmlinux.h of this kernel, next to the outputs (never in the kernel tree).
@@ -52,7 +59,8 @@ BPFTOOL='$tools/bin/bpftool'
 KFUNC_BTF='$bin/kfunc-btf'
 TESTBED='$bin/testbed'
 GUEST='$bin/kfunc-guest'
-MODULES='$(echo $modules)'
+MODULES='$(echo $modules) $out/c_twin/kfunc_sample_c.ko'
+C_TWIN_OBJ='$out/c_twin/kfunc_sample_c.o'
 BPF_OBJS='$(echo $bpf_objs)'
 OUT='$out'
 EOS

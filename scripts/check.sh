@@ -60,6 +60,17 @@ else
 	fail "kernel-side lint (nothing built)"
 fi
 
+echo "== .BTF_ids layout (kfunc-rs against the C macros)"
+if [ -n "$env_file" ]; then
+	# shellcheck disable=SC1090
+	(. "$env_file" && diff <("$KFUNC_BTF" sets "$C_TWIN_OBJ") <("$KFUNC_BTF" sets "$OUT/modules/samples/rust_kfunc_sample.o") \
+		&& [ -n "$("$KFUNC_BTF" sets "$C_TWIN_OBJ")" ]) >"$tmp/ids" 2>&1 \
+		&& pass "the sample's kfunc set has the layout BTF_KFUNCS_START/BTF_ID_FLAGS give its C twin" \
+		|| { cat "$tmp/ids"; fail "the sample's kfunc set has the layout BTF_KFUNCS_START/BTF_ID_FLAGS give its C twin"; }
+else
+	fail ".BTF_ids layout (nothing built)"
+fi
+
 echo "== compile-fail (mistaken kfunc declarations must not build)"
 if [ -n "$env_file" ]; then
 	"$KFUNC_RS_ROOT/scripts/compile-fail.sh" "$env_file" | tee "$tmp/cf"

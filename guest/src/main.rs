@@ -18,7 +18,8 @@ fn main() {
     let mode = std::env::args().nth(1).unwrap_or_default();
     let code = match mode.as_str() {
         "check" => {
-            let mut tests = sample::tests();
+            let mut tests = sample::tests(sample::MODULE);
+            tests.extend(sample::tests(sample::C_TWIN));
             tests.extend(conformance::tests());
             let failed = ktap::run(tests);
             i32::from(failed > 0)

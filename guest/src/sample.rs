@@ -12,6 +12,8 @@ use std::time::Duration;
 
 /// The sample module's name.
 pub const MODULE: &str = "rust_kfunc_sample";
+/// Its C twin (samples/c_twin), with the same kfuncs and BPF-visible types.
+pub const C_TWIN: &str = "kfunc_sample_c";
 const OBJ: &str = "rust_kfunc_sample.bpf.o";
 const FAIL_OBJ: &str = "rust_kfunc_sample_fail.bpf.o";
 
@@ -156,7 +158,7 @@ pub fn check_kfunc_btf(module: &str, kfuncs: &[(&str, &[&str])]) -> Result<BtfDu
             .find(&format!("FUNC '{name}' "))
             .with_context(|| format!("no BTF FUNC for {name}"))?;
         let header = &dump.lines(func).unwrap()[0];
-        ensure!(header.contains("linkage=global"), "{name}: {header}");
+        ensure!(header.contains(" linkage="), "{name}: {header}");
         let proto_id = field(header, "type_id=").context("FUNC without type_id")?;
         let proto = dump
             .lines(proto_id)
@@ -215,24 +217,34 @@ pub fn watch_forks(forks: usize) -> Result<NewtaskStats> {
     Ok(NewtaskStats::from_bytes(&bpf::bss(&o)?))
 }
 
-/// The tests, in order: load the module, use it, misuse it, unload it.
-pub fn tests() -> Vec<Test<'static>> {
+/// The tests of `module` (the Rust sample or its C twin), in order: load
+/// the module, use it, misuse it, unload it.
+pub fn tests(module: &'static str) -> Vec<Test<'static>> {
     let mut t = vec![
-        Test::new("sample: module loads and registers its kfunc set", || {
-            kmod::insmod(&paths::module(MODULE))?;
-            let log = kmod::dmesg()?;
-            ensure!(
-                log.contains(
-                    "rust_kfunc_sample: registered 6 kfuncs for tracing and syscall programs"
-                ),
-                "no registration message in dmesg"
-            );
-            Ok(())
-        }),
         Test::new(
-            "sample: bpftool shows each kfunc as FUNC with its Rust parameter names",
-            || {
-                let dump = check_kfunc_btf(MODULE, KFUNCS)?;
+            format!("{module}: module loads and registers its kfunc set"),
+            move || {
+                kmod::insmod(&paths::module(module))?;
+                ensure!(
+                    std::path::Path::new("/sys/kernel/btf")
+                        .join(module)
+                        .exists(),
+                    "no /sys/kernel/btf/{module}"
+                );
+                if module == MODULE {
+                    let log = kmod::dmesg()?;
+                    ensure!(
+                        log.contains("rust_kfunc_sample: registered 6 kfuncs for tracing and syscall programs"),
+                        "no registration message in dmesg"
+                    );
+                }
+                Ok(())
+            },
+        ),
+        Test::new(
+            format!("{module}: bpftool shows each kfunc as FUNC with its parameter names"),
+            move || {
+                let dump = check_kfunc_btf(module, KFUNCS)?;
                 // The task pointer is vmlinux's struct task_struct, not a copy.
                 let acquire = dump.find("FUNC 'rs_task_acquire' ").unwrap();
                 let proto = field(&dump.lines(acquire).unwrap()[0], "type_id=").unwrap();
@@ -276,8 +288,8 @@ pub fn tests() -> Vec<Test<'static>> {
             },
         ),
         Test::new(
-            "sample: rs_task_acquire finds the runner's own task",
-            || {
+            format!("{module}: rs_task_acquire finds the runner's own task"),
+            move || {
                 let pid = std::process::id() as i32;
                 let (ret, out) = lookup_task(pid)?;
                 ensure!(
@@ -288,31 +300,34 @@ pub fn tests() -> Vec<Test<'static>> {
             },
         ),
         Test::new(
-            "sample: rs_task_acquire returns NULL for a pid that does not exist",
-            || {
+            format!("{module}: rs_task_acquire returns NULL for a pid that does not exist"),
+            move || {
                 let (ret, out) = lookup_task(MISSING_PID)?;
                 ensure!(ret == 1 && out.found_pid == -1, "ret {ret}, {out:?}");
                 Ok(())
             },
         ),
-        Test::new("sample: rs_memzero zeroes exactly mem__sz bytes", || {
-            let o = bpf::load_ok(&obj(OBJ), "memzero")?;
-            for size in [0u32, 1, 10, 16] {
-                let (ret, out) =
-                    bpf::run_syscall(&o, "memzero", MemzeroArgs { size, buf: [0; 16] })?;
-                ensure!(ret == 0, "size {size}: ret {ret}");
-                let want: Vec<u8> = (0..16).map(|i| if i < size { 0 } else { 0xaa }).collect();
-                ensure!(
-                    out.buf[..] == want[..],
-                    "size {size}: buffer {:02x?}",
-                    out.buf
-                );
-            }
-            Ok(())
-        }),
         Test::new(
-            "sample: rs_counter_* take and return the module's struct",
-            || {
+            format!("{module}: rs_memzero zeroes exactly mem__sz bytes"),
+            move || {
+                let o = bpf::load_ok(&obj(OBJ), "memzero")?;
+                for size in [0u32, 1, 10, 16] {
+                    let (ret, out) =
+                        bpf::run_syscall(&o, "memzero", MemzeroArgs { size, buf: [0; 16] })?;
+                    ensure!(ret == 0, "size {size}: ret {ret}");
+                    let want: Vec<u8> = (0..16).map(|i| if i < size { 0 } else { 0xaa }).collect();
+                    ensure!(
+                        out.buf[..] == want[..],
+                        "size {size}: buffer {:02x?}",
+                        out.buf
+                    );
+                }
+                Ok(())
+            },
+        ),
+        Test::new(
+            format!("{module}: rs_counter_* take and return the module's struct"),
+            move || {
                 let o = bpf::load_ok(&obj(OBJ), "counter")?;
                 let args = CounterArgs {
                     id: 1,
@@ -344,8 +359,8 @@ pub fn tests() -> Vec<Test<'static>> {
             },
         ),
         Test::new(
-            "sample: a tp_btf program calls the kfuncs on every fork",
-            || {
+            format!("{module}: a tp_btf program calls the kfuncs on every fork"),
+            move || {
                 let stats = watch_forks(3)?;
                 ensure!(stats.calls >= 3, "ran {} times for 3 forks", stats.calls);
                 ensure!(
@@ -361,27 +376,27 @@ pub fn tests() -> Vec<Test<'static>> {
     ];
     for (prog, message) in REJECTED {
         t.push(Test::new(
-            format!("sample: verifier rejects {prog}: {message}"),
+            format!("{module}: verifier rejects {prog}: {message}"),
             move || bpf::load_rejected(&obj(FAIL_OBJ), prog, message).map(drop),
         ));
     }
     t.push(Test::new(
-        "sample: rmmod fails while a loaded program uses the kfuncs",
-        || {
+        format!("{module}: rmmod fails while a loaded program uses the kfuncs"),
+        move || {
             let o = bpf::load_ok(&obj(OBJ), "counter")?;
-            if kmod::rmmod(MODULE).is_ok() {
+            if kmod::rmmod(module).is_ok() {
                 bail!("rmmod succeeded while program 'counter' was loaded");
             }
-            ensure!(kmod::is_loaded(MODULE), "module gone");
+            ensure!(kmod::is_loaded(module), "module gone");
             drop(o);
             Ok(())
         },
     ));
     t.push(Test::new(
-        "sample: rmmod succeeds once no program uses the kfuncs",
-        || {
-            kmod::rmmod_patiently(MODULE, Duration::from_secs(10))?;
-            ensure!(!kmod::is_loaded(MODULE), "module still loaded");
+        format!("{module}: rmmod succeeds once no program uses the kfuncs"),
+        move || {
+            kmod::rmmod_patiently(module, Duration::from_secs(10))?;
+            ensure!(!kmod::is_loaded(module), "module still loaded");
             Ok(())
         },
     ));

@@ -2,13 +2,14 @@
 //!
 //! ```text
 //! kfunc-btf add --base <vmlinux> --btf <detached BTF file> <module.ko>
-//! kfunc-btf dump <module.ko>
+//! kfunc-btf dump <module.ko>     the signature records, as C
+//! kfunc-btf sets <object>        the layout of the .BTF_ids kfunc sets
 //! ```
 
 use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
 
-const USAGE: &str = "usage: kfunc-btf add --base <vmlinux> --btf <file> <module.ko>\n       kfunc-btf dump <module.ko>";
+const USAGE: &str = "usage: kfunc-btf add --base <vmlinux> --btf <file> <module.ko>\n       kfunc-btf dump <module.ko>\n       kfunc-btf sets <object>";
 
 fn main() {
     if let Err(e) = run() {
@@ -64,6 +65,15 @@ fn run() -> Result<()> {
             }
             for s in &m.sets {
                 println!("/* set {}: {} */", s.name, s.kfuncs.join(", "));
+            }
+            Ok(())
+        }
+        Some("sets") => {
+            let path = PathBuf::from(args.next().context(USAGE)?);
+            let data =
+                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            for set in kfunc_btf::module::set8_layouts(&data)? {
+                print!("{set}");
             }
             Ok(())
         }

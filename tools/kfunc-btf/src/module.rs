@@ -22,6 +22,95 @@ pub struct KfuncSet {
     pub kfuncs: Vec<String>,
 }
 
+/// The layout of one set8 in `.BTF_ids`, as btf_ids.h defines it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Set8Layout {
+    /// The set's name.
+    pub name: String,
+    /// Whether the `BTF_ID_LIST` label `<name>` marks the set's start.
+    pub has_list_label: bool,
+    /// Size of the `__BTF_ID__set8__<name>` symbol.
+    pub size: u64,
+    /// The header words: `cnt` (filled by resolve_btfids) and `flags`.
+    pub header: [u32; 2],
+    /// Entries: offset in the set, kfunc name, symbol size and type, flags word.
+    pub entries: Vec<(u64, String, u64, String, u32)>,
+}
+
+impl std::fmt::Display for Set8Layout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "set8 {}: size {}, list label {}, cnt {}, flags {:#x}",
+            self.name,
+            self.size,
+            if self.has_list_label { "yes" } else { "no" },
+            self.header[0],
+            self.header[1]
+        )?;
+        for (off, name, size, kind, flags) in &self.entries {
+            writeln!(
+                f,
+                "  +{off:<3} {name} ({size}-byte {kind}) flags {flags:#x}"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads the layout of every set8 of an ELF object's `.BTF_ids`.
+pub fn set8_layouts(data: &[u8]) -> Result<Vec<Set8Layout>> {
+    let file = object::File::parse(data).context("not an ELF file")?;
+    let Some(ids) = file.section_by_name(".BTF_ids") else {
+        return Ok(Vec::new());
+    };
+    let bytes = ids.data()?;
+    let word = |off: u64| -> Result<u32> {
+        let o = off as usize;
+        let b = bytes
+            .get(o..o + 4)
+            .context(".BTF_ids entry outside the section")?;
+        Ok(u32::from_le_bytes(b.try_into()?))
+    };
+    let syms: Vec<_> = file
+        .symbols()
+        .filter(|s| s.section_index() == Some(ids.index()))
+        .filter_map(|s| Some((s.name().ok()?.to_string(), s.address(), s.size(), s.kind())))
+        .collect();
+    let mut sets = Vec::new();
+    for (name, start, size, _) in &syms {
+        let Some(set) = name.strip_prefix(SET8_PREFIX) else {
+            continue;
+        };
+        let mut entries: Vec<_> = syms
+            .iter()
+            .filter(|(_, a, _, _)| (*start + SET8_HEADER..*start + size).contains(a))
+            .filter_map(|(n, a, sz, k)| {
+                Some((
+                    a - start,
+                    kfunc_name(n)?.to_string(),
+                    *sz,
+                    format!("{k:?}").to_lowercase(),
+                    0,
+                ))
+            })
+            .collect();
+        entries.sort();
+        for e in &mut entries {
+            e.4 = word(start + e.0 + 4)?;
+        }
+        sets.push(Set8Layout {
+            name: set.to_string(),
+            has_list_label: syms.iter().any(|(n, a, _, _)| n == set && a == start),
+            size: *size,
+            header: [word(*start)?, word(start + 4)?],
+            entries,
+        });
+    }
+    sets.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(sets)
+}
+
 /// What the BTF step reads from a module.
 #[derive(Debug, Default)]
 pub struct Module {
