@@ -31,6 +31,15 @@ use kernel::types::Opaque;
 pub struct BpfProg(Opaque<bindings::bpf_prog>);
 
 /// The run-time BTF id of the kfunc whose call the verifier is checking.
+///
+/// # Examples
+///
+/// ```ignore
+/// fn log_calls(prog: &kfunc::BpfProg, kfunc: kfunc::KfuncId) -> bool {
+///     pr_debug!("program of type {:?} calls kfunc {}\n", prog.prog_type(), kfunc.0);
+///     true
+/// }
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct KfuncId(pub u32);
 

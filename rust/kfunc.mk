@@ -21,9 +21,12 @@ kfunc-rs-rmeta := $(kfunc-rs-gen)/libkfunc.rmeta
 
 quiet_cmd_kfunc_rs_bindgen = BINDGEN $(kfunc-rs-gen)
       cmd_kfunc_rs_bindgen = $(CONFIG_SHELL) $(KFUNC_RS)/scripts/kfunc-rs-bindgen.sh \
-			     $(BINDGEN) $(srctree) $(objtree) $< $(kfunc-rs-gen)
+			     $(BINDGEN) $(srctree) $(objtree) $< $(kfunc-rs-gen) && touch $@
 
-$(kfunc-rs-gen)/bindings_generated.rs: $(KFUNC_RS)/rust/bindings_helper.h \
+# The generator rewrites only the files whose contents change, so the
+# stamp, not the files, tells make that it ran; rustc's dependency file
+# then rebuilds the crate only when a generated file really changed.
+$(kfunc-rs-gen)/bindgen.stamp: $(KFUNC_RS)/rust/bindings_helper.h \
 		$(KFUNC_RS)/scripts/kfunc-rs-bindgen.sh $(objtree)/rust/bindings/bindings_generated.rs FORCE
 	$(call if_changed,kfunc_rs_bindgen)
 
@@ -31,10 +34,10 @@ quiet_cmd_kfunc_rs_rmeta = $(RUSTC_OR_CLIPPY_QUIET) $@
       cmd_kfunc_rs_rmeta = KFUNC_RS_GENERATED=$(abspath $(kfunc-rs-gen)) \
 			   $(rust_common_cmd) --crate-name kfunc -Zalways-encode-mir --emit=metadata=$@ $<
 
-$(kfunc-rs-rmeta): $(KFUNC_RS)/rust/kfunc.rs $(kfunc-rs-gen)/bindings_generated.rs FORCE
+$(kfunc-rs-rmeta): $(KFUNC_RS)/rust/kfunc.rs FORCE | $(kfunc-rs-gen)/bindgen.stamp
 	+$(call if_changed_dep,kfunc_rs_rmeta)
 
-targets += kfunc-rs/bindings_generated.rs kfunc-rs/libkfunc.rmeta
+targets += kfunc-rs/bindgen.stamp kfunc-rs/libkfunc.rmeta
 
 # $(call kfunc_rs_user,<object>): <object>, a Rust crate of this Kbuild
 # file, uses the kfunc crate.

@@ -62,6 +62,16 @@ pub enum KernelKind {
 }
 
 /// The C shape of a Rust type, as far as BTF is concerned.
+///
+/// # Examples
+///
+/// ```ignore
+/// use kfunc::record::{KernelKind, Type};
+///
+/// // `*mut task_struct`:
+/// const TASK: Type = Type::Kernel { kind: KernelKind::Struct, name: "task_struct" };
+/// const TASK_PTR: Type = Type::Ptr { pointee: &TASK, is_const: false };
+/// ```
 #[derive(Debug)]
 pub enum Type {
     /// C `void`: a return type of `()`, or the pointee of `*mut c_void`.
@@ -120,6 +130,22 @@ pub struct Field {
 }
 
 /// The signature of one kfunc.
+///
+/// # Examples
+///
+/// ```ignore
+/// use kfunc::record::{Field, Kfunc, Type};
+///
+/// const U32: Type = Type::Int { size: 4, signed: false, name: "u32" };
+/// const K: Kfunc = Kfunc {
+///     name: "my_kfunc",
+///     ret: &Type::Void,
+///     params: &[Field { name: "x", offset: 0, ty: &U32 }],
+/// };
+/// const LEN: usize = K.encoded_len();
+/// static RECORD: [u8; LEN] = K.encode::<LEN>();
+/// assert_eq!(&RECORD[..4], b"KFRS");
+/// ```
 #[derive(Debug)]
 pub struct Kfunc {
     /// The kfunc's symbol name.
@@ -130,7 +156,25 @@ pub struct Kfunc {
     pub params: &'static [Field],
 }
 
-/// The layout of one module struct.
+/// The layout of one module struct, as [`btf_struct!`](crate::btf_struct)
+/// records it.
+///
+/// # Examples
+///
+/// ```ignore
+/// use kfunc::record::{Field, Struct, Type};
+///
+/// const U64: Type = Type::Int { size: 8, signed: false, name: "u64" };
+/// const S: Struct = Struct {
+///     name: "my_pair",
+///     size: 16,
+///     members: &[
+///         Field { name: "a", offset: 0, ty: &U64 },
+///         Field { name: "b", offset: 8, ty: &U64 },
+///     ],
+/// };
+/// assert_eq!(S.encode::<{ S.encoded_len() }>()[5], kfunc::record::KIND_STRUCT);
+/// ```
 #[derive(Debug)]
 pub struct Struct {
     /// The struct's name in BTF.
@@ -143,7 +187,7 @@ pub struct Struct {
 
 /// Writes bytes into a buffer of `N` bytes, or only counts them when `N` is
 /// 0, so that one `const fn` both sizes and fills a record.
-pub struct Writer<const N: usize> {
+struct Writer<const N: usize> {
     buf: [u8; N],
     pos: usize,
 }
