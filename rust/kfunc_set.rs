@@ -72,8 +72,7 @@ macro_rules! kfunc_set {
         )+
 
         // The set, laid out as BTF_KFUNCS_START / BTF_ID_FLAGS /
-        // BTF_KFUNCS_END lay it out, followed by a BTF id list holding the
-        // kfuncs' ids in declaration order (for `KfuncSet::build_btf_id`).
+        // BTF_KFUNCS_END lay it out.
         ::core::arch::global_asm!(
             ".pushsection .BTF_ids,\"a\"",
             ::core::concat!(".local ", ::core::stringify!($set)),
@@ -89,9 +88,6 @@ macro_rules! kfunc_set {
             ::core::concat!(
                 ".size __BTF_ID__set8__", ::core::stringify!($set), ", .-", ::core::stringify!($set)
             ),
-            ::core::concat!(".local __kfunc_rs_ids__", ::core::stringify!($set)),
-            ::core::concat!("__kfunc_rs_ids__", ::core::stringify!($set), ":"),
-            $($crate::__btf_id!(func, $kname, "i"),)+
             ".popsection",
             __kfunc_rs_set8_flags = const $crate::bindings::BTF_SET8_KFUNCS,
             __kfunc_rs_suffix = const $crate::symbol_suffix(::core::stringify!($set)),
@@ -106,17 +102,13 @@ macro_rules! kfunc_set {
             unsafe extern "C" {
                 #[link_name = ::core::concat!("__BTF_ID__set8__", ::core::stringify!($set))]
                 static mut SET8: $crate::bindings::btf_id_set8;
-                #[link_name = ::core::concat!("__kfunc_rs_ids__", ::core::stringify!($set))]
-                static IDS: [u32; NAMES.len()];
             }
-            // SAFETY: `SET8` is the set emitted above and `IDS` the list of
-            // the ids of `NAMES`, in order; both are in `.BTF_ids`, which
+            // SAFETY: `SET8` is the set emitted above, in `.BTF_ids`, which
             // lives as long as the module.
             unsafe {
                 $crate::KfuncSet::new(
                     ::core::stringify!($set),
                     &raw mut SET8,
-                    (&raw const IDS).cast::<u32>(),
                     NAMES,
                     $crate::__kfunc_filter!($($filter)?),
                 )

@@ -35,13 +35,11 @@ use kernel::ThisModule;
 ///
 /// # Invariants
 ///
-/// `set` points to the set's `struct btf_id_set8` in `.BTF_ids` and `ids`
-/// to `names.len()` BTF ids of the same kfuncs in declaration order; both
-/// live as long as the module.
+/// `set` points to the set's `struct btf_id_set8` in `.BTF_ids`, which lives
+/// as long as the module.
 pub struct KfuncSet {
     name: &'static str,
     set: *mut bindings::btf_id_set8,
-    ids: *const u32,
     names: &'static [&'static str],
     filter: bindings::btf_kfunc_filter_t,
 }
@@ -55,17 +53,16 @@ impl KfuncSet {
     ///
     /// # Safety
     ///
-    /// `set` and `ids` must satisfy the type invariants.
+    /// `set` must satisfy the type invariants.
     #[doc(hidden)]
     #[inline]
     pub const unsafe fn new(
         name: &'static str,
         set: *mut bindings::btf_id_set8,
-        ids: *const u32,
         names: &'static [&'static str],
         filter: bindings::btf_kfunc_filter_t,
     ) -> Self {
-        Self { name, set, ids, names, filter }
+        Self { name, set, names, filter }
     }
 
     /// The set's name, as in `.BTF_ids` (`__BTF_ID__set8__<name>`).
@@ -78,18 +75,6 @@ impl KfuncSet {
     #[inline]
     pub fn kfunc_names(&self) -> &'static [&'static str] {
         self.names
-    }
-
-    /// The build-time BTF id of the kfunc `name`, if it is in the set, as
-    /// resolve_btfids wrote it. An out-of-tree module's BTF is relocated
-    /// onto the running vmlinux BTF when it loads, so this is not the id
-    /// the verifier uses for it then.
-    #[inline]
-    pub fn build_btf_id(&self, name: &str) -> Option<u32> {
-        let index = self.names.iter().position(|n| *n == name)?;
-        // SAFETY: by the type invariants `ids` has `names.len()` entries,
-        // written by resolve_btfids at build time and read-only since.
-        Some(unsafe { self.ids.add(index).read() })
     }
 
     /// Registers the set for each program type in `prog_types`, like C's

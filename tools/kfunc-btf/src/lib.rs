@@ -26,7 +26,11 @@ pub fn add(base: &Path, btf_path: &Path, module: &Path) -> Result<Vec<String>> {
     let in_sets: Vec<(&str, &str)> = m
         .sets
         .iter()
-        .flat_map(|s| s.kfuncs.iter().map(move |k| (s.name.as_str(), k.as_str())))
+        .flat_map(|s| {
+            s.entries
+                .iter()
+                .map(move |e| (s.name.as_str(), e.kfunc.as_str()))
+        })
         .collect();
     if m.records.kfuncs.is_empty() && m.records.structs.is_empty() {
         return Ok(Vec::new());

@@ -64,15 +64,14 @@ fn run() -> Result<()> {
                 println!("{k};");
             }
             for s in &m.sets {
-                println!("/* set {}: {} */", s.name, s.kfuncs.join(", "));
+                let kfuncs: Vec<&str> = s.entries.iter().map(|e| e.kfunc.as_str()).collect();
+                println!("/* set {}: {} */", s.name, kfuncs.join(", "));
             }
             Ok(())
         }
         Some("sets") => {
             let path = PathBuf::from(args.next().context(USAGE)?);
-            let data =
-                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-            for set in kfunc_btf::module::set8_layouts(&data)? {
+            for set in kfunc_btf::module::Module::read(&path)?.sets {
                 print!("{set}");
             }
             Ok(())

@@ -5,7 +5,6 @@
 use crate::record::{self, Records};
 use anyhow::{bail, Context, Result};
 use object::{Object, ObjectSection, ObjectSymbol};
-use std::collections::BTreeMap;
 use std::path::Path;
 
 const SET8_PREFIX: &str = "__BTF_ID__set8__";
@@ -13,18 +12,24 @@ const FUNC_PREFIX: &str = "__BTF_ID__func__";
 /// The set8 header (cnt, flags) before the id/flags pairs.
 const SET8_HEADER: u64 = 8;
 
-/// A kfunc set found in `.BTF_ids`.
+/// One `BTF_ID_FLAGS(func, name, flags)` entry of a set8.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KfuncSet {
-    /// The set's name.
-    pub name: String,
-    /// The kfuncs in it, in layout order.
-    pub kfuncs: Vec<String>,
+pub struct Set8Entry {
+    /// Offset in the set.
+    pub offset: u64,
+    /// The kfunc.
+    pub kfunc: String,
+    /// Size of the entry's symbol.
+    pub symbol_size: u64,
+    /// Kind of the entry's symbol (`data` for `STT_OBJECT`).
+    pub symbol_kind: String,
+    /// The flags word after the id.
+    pub flags: u32,
 }
 
-/// The layout of one set8 in `.BTF_ids`, as btf_ids.h defines it.
+/// A kfunc set (set8) in `.BTF_ids`, as btf_ids.h lays it out.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Set8Layout {
+pub struct KfuncSet {
     /// The set's name.
     pub name: String,
     /// Whether the `BTF_ID_LIST` label `<name>` marks the set's start.
@@ -33,11 +38,11 @@ pub struct Set8Layout {
     pub size: u64,
     /// The header words: `cnt` (filled by resolve_btfids) and `flags`.
     pub header: [u32; 2],
-    /// Entries: offset in the set, kfunc name, symbol size and type, flags word.
-    pub entries: Vec<(u64, String, u64, String, u32)>,
+    /// The entries, in layout order.
+    pub entries: Vec<Set8Entry>,
 }
 
-impl std::fmt::Display for Set8Layout {
+impl std::fmt::Display for KfuncSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
@@ -48,19 +53,36 @@ impl std::fmt::Display for Set8Layout {
             self.header[0],
             self.header[1]
         )?;
-        for (off, name, size, kind, flags) in &self.entries {
+        for e in &self.entries {
             writeln!(
                 f,
-                "  +{off:<3} {name} ({size}-byte {kind}) flags {flags:#x}"
+                "  +{:<3} {} ({}-byte {}) flags {:#x}",
+                e.offset, e.kfunc, e.symbol_size, e.symbol_kind, e.flags
             )?;
         }
         Ok(())
     }
 }
 
-/// Reads the layout of every set8 of an ELF object's `.BTF_ids`.
-pub fn set8_layouts(data: &[u8]) -> Result<Vec<Set8Layout>> {
-    let file = object::File::parse(data).context("not an ELF file")?;
+/// What the BTF step reads from a module.
+#[derive(Debug, Default)]
+pub struct Module {
+    /// The signature records.
+    pub records: Records,
+    /// The kfunc sets, by name.
+    pub sets: Vec<KfuncSet>,
+}
+
+/// The kfunc name in `__BTF_ID__func__<name>__<suffix>`, cut the way
+/// resolve_btfids cuts it (at the last `__`).
+fn kfunc_name(symbol: &str) -> Option<&str> {
+    let rest = symbol.strip_prefix(FUNC_PREFIX)?;
+    let (name, suffix) = rest.rsplit_once("__")?;
+    (!name.is_empty() && !suffix.contains('_')).then_some(name)
+}
+
+/// Reads the kfunc sets of an object's `.BTF_ids`.
+fn kfunc_sets(file: &object::File<'_>) -> Result<Vec<KfuncSet>> {
     let Some(ids) = file.section_by_name(".BTF_ids") else {
         return Ok(Vec::new());
     };
@@ -72,34 +94,41 @@ pub fn set8_layouts(data: &[u8]) -> Result<Vec<Set8Layout>> {
             .context(".BTF_ids entry outside the section")?;
         Ok(u32::from_le_bytes(b.try_into()?))
     };
-    let syms: Vec<_> = file
+    let mut syms = Vec::new();
+    for s in file
         .symbols()
         .filter(|s| s.section_index() == Some(ids.index()))
-        .filter_map(|s| Some((s.name().ok()?.to_string(), s.address(), s.size(), s.kind())))
-        .collect();
+    {
+        let name = s.name().context("bad symbol name")?.to_string();
+        syms.push((
+            name,
+            s.address(),
+            s.size(),
+            format!("{:?}", s.kind()).to_lowercase(),
+        ));
+    }
     let mut sets = Vec::new();
     for (name, start, size, _) in &syms {
         let Some(set) = name.strip_prefix(SET8_PREFIX) else {
             continue;
         };
-        let mut entries: Vec<_> = syms
-            .iter()
-            .filter(|(_, a, _, _)| (*start + SET8_HEADER..*start + size).contains(a))
-            .filter_map(|(n, a, sz, k)| {
-                Some((
-                    a - start,
-                    kfunc_name(n)?.to_string(),
-                    *sz,
-                    format!("{k:?}").to_lowercase(),
-                    0,
-                ))
-            })
-            .collect();
-        entries.sort();
-        for e in &mut entries {
-            e.4 = word(start + e.0 + 4)?;
+        let mut entries = Vec::new();
+        for (sym, addr, symbol_size, kind) in &syms {
+            if !(start + SET8_HEADER..start + size).contains(addr) {
+                continue;
+            }
+            if let Some(kfunc) = kfunc_name(sym) {
+                entries.push(Set8Entry {
+                    offset: addr - start,
+                    kfunc: kfunc.to_string(),
+                    symbol_size: *symbol_size,
+                    symbol_kind: kind.clone(),
+                    flags: word(addr + 4)?,
+                });
+            }
         }
-        sets.push(Set8Layout {
+        entries.sort_by_key(|e| e.offset);
+        sets.push(KfuncSet {
             name: set.to_string(),
             has_list_label: syms.iter().any(|(n, a, _, _)| n == set && a == start),
             size: *size,
@@ -109,23 +138,6 @@ pub fn set8_layouts(data: &[u8]) -> Result<Vec<Set8Layout>> {
     }
     sets.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(sets)
-}
-
-/// What the BTF step reads from a module.
-#[derive(Debug, Default)]
-pub struct Module {
-    /// The signature records.
-    pub records: Records,
-    /// The kfunc sets.
-    pub sets: Vec<KfuncSet>,
-}
-
-/// The kfunc name in `__BTF_ID__func__<name>__<suffix>`, cut the way
-/// resolve_btfids cuts it (at the last `__`).
-fn kfunc_name(symbol: &str) -> Option<&str> {
-    let rest = symbol.strip_prefix(FUNC_PREFIX)?;
-    let (name, suffix) = rest.rsplit_once("__")?;
-    (!name.is_empty() && !suffix.contains('_')).then_some(name)
 }
 
 impl Module {
@@ -147,36 +159,10 @@ impl Module {
             Some(s) => record::parse(s.data().context("cannot read the signature records")?)?,
             None => Records::default(),
         };
-        let Some(ids) = file.section_by_name(".BTF_ids") else {
-            return Ok(Self {
-                records,
-                sets: Vec::new(),
-            });
-        };
-        let mut sets = Vec::new();
-        let mut funcs = BTreeMap::new();
-        for sym in file.symbols() {
-            if sym.section_index() != Some(ids.index()) {
-                continue;
-            }
-            let name = sym.name().context("bad symbol name")?;
-            if let Some(set) = name.strip_prefix(SET8_PREFIX) {
-                sets.push((set.to_string(), sym.address(), sym.size()));
-            } else if let Some(kfunc) = kfunc_name(name) {
-                funcs.insert(sym.address(), kfunc.to_string());
-            }
-        }
-        let sets = sets
-            .into_iter()
-            .map(|(name, start, size)| KfuncSet {
-                name,
-                kfuncs: funcs
-                    .range(start + SET8_HEADER..start + size)
-                    .map(|(_, f)| f.clone())
-                    .collect(),
-            })
-            .collect();
-        Ok(Self { records, sets })
+        Ok(Self {
+            records,
+            sets: kfunc_sets(&file)?,
+        })
     }
 }
 
