@@ -91,24 +91,6 @@ pub fn load_rejected(path: &Path, prog: &str, expected: &str) -> Result<String> 
     }
 }
 
-/// Runs program `name` of `obj` once with BPF_PROG_TEST_RUN, passing
-/// `ctx` as its context. For syscall programs the kernel writes the
-/// context back into `ctx`. Returns the program's return value.
-pub fn test_run(obj: &Object, name: &str, ctx: &mut [u8]) -> Result<u32> {
-    let prog = obj
-        .progs_mut()
-        .find(|p| p.name() == name)
-        .with_context(|| format!("no program {name}"))?;
-    let input = libbpf_rs::ProgramInput {
-        context_in: Some(ctx),
-        ..Default::default()
-    };
-    let output = prog
-        .test_run(input)
-        .with_context(|| format!("BPF_PROG_TEST_RUN of {name}"))?;
-    Ok(output.return_value)
-}
-
 /// The log libbpf printed since the last load (the verifier's, with a
 /// log level set).
 pub fn last_log() -> String {
@@ -204,8 +186,9 @@ pub trait Plain: Copy + Default {
 
 /// Runs a syscall program with `args` as its context; returns the return
 /// value and the context as the program left it.
-pub fn run_syscall<T: Plain>(obj: &Object, name: &str, args: T) -> Result<(u32, T)> {
+pub fn run_syscall<T: Plain>(obj: &Object, name: &str, args: T) -> Result<(i32, T)> {
     let mut ctx = args.bytes();
-    let ret = test_run(obj, name, &mut ctx)?;
+    let ret = run(obj, name, Input::Context(&mut ctx))?
+        .map_err(|errno| anyhow!("BPF_PROG_TEST_RUN of {name} failed: errno {errno}"))?;
     Ok((ret, T::from_bytes(&ctx)))
 }

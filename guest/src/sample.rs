@@ -192,7 +192,7 @@ fn obj(name: &str) -> std::path::PathBuf {
 }
 
 /// Runs `task_lookup` (rs_task_acquire + rs_task_release) for `pid`.
-pub fn lookup_task(pid: i32) -> Result<(u32, TaskArgs)> {
+pub fn lookup_task(pid: i32) -> Result<(i32, TaskArgs)> {
     let o = bpf::load_ok(&obj(OBJ), "task_lookup")?;
     bpf::run_syscall(
         &o,
