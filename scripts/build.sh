@@ -17,12 +17,9 @@ log "building the host tools and the guest runner (cargo)"
 bin=$CARGO_TARGET_DIR/release
 
 log "building the kfunc-rs modules against $kbuild"
-if ! make -s -C "$kbuild" M="$KFUNC_RS_ROOT" MO="$out/modules" LLVM="$LLVM_SUFFIX" \
-	RUSTC="$KRUSTC" BINDGEN="$BINDGEN" PAHOLE="$KFUNC_RS_ROOT/scripts/kfunc-rs-pahole" \
-	KFUNC_RS_BTF="$bin/kfunc-btf" modules >"$out/modules.log" 2>&1; then
-	cat "$out/modules.log" >&2
-	die "module build failed"
-fi
+# shellcheck disable=SC2046 # make arguments
+kmake "$kbuild" "$KFUNC_RS_ROOT" "$out/modules" "$out/modules.log" $(btf_step_args "$bin/kfunc-btf") \
+	|| die "module build failed"
 # pahole 1.24 complains about Rust DWARF it then skips; show the rest.
 grep -v -e '^die__process_class: tag not supported' -e '^make' "$out/modules.log" >&2 || true
 modules=$(sed -e 's/\.o$/.ko/' -e "s|^|$out/modules/|" "$out/modules/modules.order")
@@ -31,11 +28,8 @@ for m in $modules; do
 done
 
 log "building the C twin of the sample"
-if ! make -s -C "$kbuild" M="$KFUNC_RS_ROOT/samples/c_twin" MO="$out/c_twin" LLVM="$LLVM_SUFFIX" \
-	RUSTC="$KRUSTC" BINDGEN="$BINDGEN" modules >"$out/c_twin.log" 2>&1; then
-	cat "$out/c_twin.log" >&2
-	die "building the C twin failed"
-fi
+kmake "$kbuild" "$KFUNC_RS_ROOT/samples/c_twin" "$out/c_twin" "$out/c_twin.log" \
+	|| die "building the C twin failed"
 
 log "building the BPF programs"
 mkdir -p "$out/bpf" "$out/include"

@@ -33,6 +33,23 @@ KERNEL_SRC=$KFUNC_RS_CACHE/src/linux-$KERNEL_PKG_VERSION
 log() { printf '[kfunc-rs] %s\n' "$*" >&2; }
 die() { printf '[kfunc-rs] error: %s\n' "$*" >&2; exit 1; }
 
+# kmake <kernel build> <module dir> <output dir> <log> [make args...]:
+# builds the out-of-tree modules of <module dir> into <output dir> with
+# the kernel's toolchain, the output in <log>. Fails with the log on error.
+kmake() {
+	local kbuild=$1 dir=$2 mo=$3 logfile=$4
+	shift 4
+	make -s -C "$kbuild" M="$dir" MO="$mo" LLVM="$LLVM_SUFFIX" RUSTC="$KRUSTC" BINDGEN="$BINDGEN" \
+		"$@" modules >"$logfile" 2>&1 && return 0
+	cat "$logfile" >&2
+	return 1
+}
+
+# The kfunc-rs BTF step, as make arguments for kmake.
+btf_step_args() {
+	echo "PAHOLE=$KFUNC_RS_ROOT/scripts/kfunc-rs-pahole KFUNC_RS_BTF=$1"
+}
+
 # Write stdin to $1 atomically: readers see the old file or the new one.
 write_atomic() {
 	local tmp

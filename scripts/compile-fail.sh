@@ -16,8 +16,7 @@ failed=0
 for src in "$dir"/*.rs; do
 	case=$(basename "$src" .rs)
 	log=$mo/$case.log
-	if make -s -C "$KBUILD" M="$dir" MO="$mo" LLVM="$LLVM_SUFFIX" RUSTC="$KRUSTC" \
-		BINDGEN="$BINDGEN" KFUNC_RS="$KFUNC_RS_ROOT" CASE="$case" modules >"$log" 2>&1; then
+	if kmake "$KBUILD" "$dir" "$mo" "$log" KFUNC_RS="$KFUNC_RS_ROOT" CASE="$case" 2>/dev/null; then
 		echo "  FAIL   compile-fail $case: it compiled"
 		failed=$((failed + 1))
 		continue

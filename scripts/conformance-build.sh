@@ -29,11 +29,8 @@ obj-m := bpf_testmod.o
 CFLAGS_bpf_testmod.o = -I\$(src) -I$sel
 EOK
 log "building the C bpf_testmod from $sel/test_kmods"
-if ! make -s -C "$KBUILD" M="$out/c_testmod" LLVM="$LLVM_SUFFIX" RUSTC="$KRUSTC" BINDGEN="$BINDGEN" \
-	modules >"$out/c_testmod.log" 2>&1; then
-	cat "$out/c_testmod.log" >&2
-	die "building the C bpf_testmod failed"
-fi
+kmake "$KBUILD" "$out/c_testmod" "$out/c_testmod" "$out/c_testmod.log" \
+	|| die "building the C bpf_testmod failed"
 
 objs=
 cases=$(ls "$KFUNC_RS_ROOT"/tests/conformance/*.cases)

@@ -12,10 +12,9 @@ CLIPPY_DRIVER=${CLIPPY_DRIVER:-/usr/bin/clippy-driver}
 out=$OUT/clippy
 rm -rf "$out"
 mkdir -p "$out"
-make -s -C "$KBUILD" M="$KFUNC_RS_ROOT" MO="$out" LLVM="$LLVM_SUFFIX" RUSTC="$KRUSTC" \
-	BINDGEN="$BINDGEN" CLIPPY=1 CLIPPY_DRIVER="$CLIPPY_DRIVER" \
-	PAHOLE="$KFUNC_RS_ROOT/scripts/kfunc-rs-pahole" KFUNC_RS_BTF="$KFUNC_BTF" modules >"$out/log" 2>&1 \
-	|| { cat "$out/log" >&2; die "the CLIPPY=1 build failed"; }
+# shellcheck disable=SC2046 # make arguments
+kmake "$KBUILD" "$KFUNC_RS_ROOT" "$out" "$out/log" CLIPPY=1 CLIPPY_DRIVER="$CLIPPY_DRIVER" \
+	$(btf_step_args "$KFUNC_BTF") || die "the CLIPPY=1 build failed"
 if grep -q -e '^warning' -e '^error' "$out/log"; then
 	grep -A12 -e '^warning' -e '^error' "$out/log" >&2
 	die "clippy or rustc warnings in the kernel-side crates"
