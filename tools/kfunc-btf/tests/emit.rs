@@ -46,7 +46,13 @@ fn result(s: &Setup) -> (Rc<Btf>, Btf) {
 #[test]
 fn adds_funcs_with_parameter_names() {
     let s = setup(&section(), KFUNCS);
+    let module_before = std::fs::read(&s.module).unwrap();
     let added = kfunc_btf::add(&s.base, &s.btf, &s.module).unwrap();
+    assert_eq!(
+        std::fs::read(&s.module).unwrap(),
+        module_before,
+        "the .ko changed"
+    );
     assert_eq!(added, KFUNCS);
     let (_, btf) = result(&s);
     let func = btf.find("rs_memzero", Kind::Func).expect("FUNC rs_memzero");
@@ -183,9 +189,15 @@ fn corrupt_records_leave_btf_untouched() {
 fn missing_vmlinux_leaves_btf_untouched() {
     let s = setup(&section(), KFUNCS);
     let before = std::fs::read(&s.btf).unwrap();
+    let module_before = std::fs::read(&s.module).unwrap();
     let err = kfunc_btf::add(&s.base.with_extension("gone"), &s.btf, &s.module).unwrap_err();
     assert!(err.to_string().contains("does not exist"), "{err}");
     assert_eq!(std::fs::read(&s.btf).unwrap(), before);
+    assert_eq!(
+        std::fs::read(&s.module).unwrap(),
+        module_before,
+        "the .ko changed"
+    );
     // No temporary file is left behind either.
     let leftovers = std::fs::read_dir(s.btf.parent().unwrap())
         .unwrap()
