@@ -73,6 +73,17 @@ else
 	fail ".BTF_ids layout (nothing built)"
 fi
 
+echo "== module BTF flow (resolve_btfids, distilled base)"
+if [ -n "$env_file" ]; then
+	# shellcheck disable=SC1090
+	for ko in $(. "$env_file" && echo "$MODULES"); do
+		check "$(basename "$ko"): sets filled and sorted by resolve_btfids, .BTF and .BTF.base present" \
+			"$KFUNC_RS_ROOT/scripts/module-btf-check.sh" "$(. "$env_file" && echo "$KFUNC_BTF")" "$ko"
+	done
+else
+	fail "module BTF flow (nothing built)"
+fi
+
 echo "== compile-fail (mistaken kfunc declarations must not build)"
 if [ -n "$env_file" ]; then
 	"$KFUNC_RS_ROOT/scripts/compile-fail.sh" "$env_file" | tee "$tmp/cf"

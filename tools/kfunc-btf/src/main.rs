@@ -3,7 +3,10 @@
 //! ```text
 //! kfunc-btf add --base <vmlinux> --btf <detached BTF file> <module.ko>
 //! kfunc-btf dump <module.ko>     the signature records, as C
-//! kfunc-btf sets <object>        the layout of the .BTF_ids kfunc sets
+//! kfunc-btf sets <object>        the layout of the .BTF_ids kfunc sets (in a
+//!                                linked .ko resolve_btfids has sorted the
+//!                                id/flags pairs, so they no longer follow
+//!                                the entry symbols)
 //! ```
 
 use anyhow::{bail, Context, Result};

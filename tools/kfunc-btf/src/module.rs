@@ -23,6 +23,8 @@ pub struct Set8Entry {
     pub symbol_size: u64,
     /// Kind of the entry's symbol (`data` for `STT_OBJECT`).
     pub symbol_kind: String,
+    /// The BTF id word (0 until resolve_btfids fills it).
+    pub id: u32,
     /// The flags word after the id.
     pub flags: u32,
 }
@@ -56,8 +58,8 @@ impl std::fmt::Display for KfuncSet {
         for e in &self.entries {
             writeln!(
                 f,
-                "  +{:<3} {} ({}-byte {}) flags {:#x}",
-                e.offset, e.kfunc, e.symbol_size, e.symbol_kind, e.flags
+                "  +{:<3} id {:<6} {} ({}-byte {}) flags {:#x}",
+                e.offset, e.id, e.kfunc, e.symbol_size, e.symbol_kind, e.flags
             )?;
         }
         Ok(())
@@ -123,6 +125,7 @@ fn kfunc_sets(file: &object::File<'_>) -> Result<Vec<KfuncSet>> {
                     kfunc: kfunc.to_string(),
                     symbol_size: *symbol_size,
                     symbol_kind: kind.clone(),
+                    id: word(*addr)?,
                     flags: word(addr + 4)?,
                 });
             }
