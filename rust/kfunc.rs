@@ -34,6 +34,11 @@ mod prog_type;
 pub mod record;
 mod set;
 
+/// The prefix of this crate's kernel log messages (`pr_err!` and friends
+/// look it up in the crate that expands them).
+#[doc(hidden)]
+const __LOG_PREFIX: &[u8] = b"kfunc-rs\0";
+
 pub use btf_type::BtfType;
 pub use dtors::KfuncDtors;
 pub use filter::{BpfProg, KfuncId};

@@ -12,7 +12,7 @@
 //! resolve_btfids fills in the BTF ids and sorts it at build time.
 
 use crate::{bindings, ProgType};
-use kernel::error::{to_result, Result};
+use kernel::error::{code::EINVAL, to_result, Result};
 use kernel::ThisModule;
 
 /// A set of kfuncs of this module, with their flags.
@@ -95,6 +95,7 @@ impl KfuncSet {
     /// ```
     #[inline]
     pub fn register(&'static self, module: &'static ThisModule, prog_types: &[ProgType]) -> Result {
+        self.check_resolved()?;
         for (i, prog_type) in prog_types.iter().enumerate() {
             if prog_types[..i].contains(prog_type) {
                 continue;
@@ -110,6 +111,35 @@ impl KfuncSet {
             to_result(unsafe { bindings::register_btf_kfunc_id_set(prog_type.as_raw(), &kset) })?;
         }
         Ok(())
+    }
+}
+
+impl KfuncSet {
+    /// Fails, saying why, if resolve_btfids did not fill in the set: the
+    /// module was built without the kfunc-rs BTF step, so its Rust kfuncs
+    /// have no BTF. (The kernel would only answer -EINVAL.)
+    #[inline]
+    fn check_resolved(&self) -> Result {
+        // SAFETY: `set` points to the set (type invariant), whose `cnt`
+        // pairs resolve_btfids wrote at build time.
+        let (cnt, unresolved) = unsafe {
+            let set = &*self.set;
+            let pairs = set.pairs.as_slice(set.cnt as usize);
+            (set.cnt as usize, pairs.iter().filter(|p| p.id == 0).count())
+        };
+        if cnt == self.names.len() && unresolved == 0 {
+            return Ok(());
+        }
+        // With no BTF at all resolve_btfids may not even have counted them.
+        let missing = if cnt == self.names.len() { unresolved } else { self.names.len() };
+        kernel::pr_err!(
+            "kfunc set {}: {} of its {} kfuncs have no BTF id; build the module with the \
+             kfunc-rs BTF step (PAHOLE=<kfunc-rs>/scripts/kfunc-rs-pahole, see rust/kfunc.mk)\n",
+            self.name,
+            missing,
+            self.names.len()
+        );
+        Err(EINVAL)
     }
 }
 

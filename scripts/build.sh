@@ -27,6 +27,10 @@ for m in $modules; do
 	[ -f "$m" ] || die "module build failed: $m is missing"
 done
 
+log "building a kfunc module without the BTF step (for a negative test)"
+kmake "$kbuild" "$KFUNC_RS_ROOT/tests/nobtf" "$out/nobtf" "$out/nobtf.log" KFUNC_RS="$KFUNC_RS_ROOT" \
+	|| die "building tests/nobtf failed"
+
 log "building the C twin of the sample"
 kmake "$kbuild" "$KFUNC_RS_ROOT/samples/c_twin" "$out/c_twin" "$out/c_twin.log" \
 	|| die "building the C twin failed"
@@ -55,6 +59,7 @@ TESTBED='$bin/testbed'
 GUEST='$bin/kfunc-guest'
 MODULES='$(echo $modules) $out/c_twin/kfunc_sample_c.ko'
 C_TWIN_OBJ='$out/c_twin/kfunc_sample_c.o'
+NOBTF_MODULE='$out/nobtf/kfuncs_without_btf.ko'
 BPF_OBJS='$(echo $bpf_objs)'
 OUT='$out'
 EOS

@@ -20,6 +20,7 @@ fn main() {
         "check" => {
             let mut tests = sample::tests(sample::MODULE);
             tests.extend(sample::tests(sample::C_TWIN));
+            tests.push(sample::without_btf_step());
             tests.extend(conformance::tests());
             let failed = ktap::run(tests);
             i32::from(failed > 0)

@@ -217,6 +217,32 @@ pub fn watch_forks(forks: usize) -> Result<NewtaskStats> {
     Ok(NewtaskStats::from_bytes(&bpf::bss(&o)?))
 }
 
+/// A kfunc module built without the BTF step must refuse to load, saying
+/// why.
+pub fn without_btf_step() -> Test<'static> {
+    Test::new(
+        "kfuncs_without_btf: a module built without the BTF step fails to load, saying why",
+        || {
+            let module = "kfuncs_without_btf";
+            let err = match kmod::insmod(&paths::module(module)) {
+                Ok(()) => bail!("{module} loaded"),
+                Err(e) => e,
+            };
+            ensure!(
+                !kmod::is_loaded(module),
+                "{module} is loaded after a failed insmod"
+            );
+            let log = kmod::dmesg()?;
+            let want = "kfunc-rs: kfunc set NOBTF_KFUNCS: 1 of its 1 kfuncs have no BTF id; build the module with the kfunc-rs BTF step";
+            ensure!(
+                log.contains(want),
+                "insmod failed ({err:#}) without the message {want:?}"
+            );
+            Ok(())
+        },
+    )
+}
+
 /// The tests of `module` (the Rust sample or its C twin), in order: load
 /// the module, use it, misuse it, unload it.
 pub fn tests(module: &'static str) -> Vec<Test<'static>> {
