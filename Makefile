@@ -10,6 +10,7 @@
 # (Kbuild, not this file, describes the modules; see rust/kfunc.mk.)
 
 export KDIR KFUNC_RS_CACHE KERNEL_PKG_VERSION KERNEL_SERIES KERNEL_DEB_SHA256 KERNEL_SRC_SHA256
+export LLVM_SUFFIX KRUSTC BOOT_TIMEOUT
 
 .PHONY: run check deps kernel build clean distclean help
 
