@@ -9,8 +9,11 @@
 # Caches live in $(KFUNC_RS_CACHE) (default ~/.cache/kfunc-rs).
 # (Kbuild, not this file, describes the modules; see rust/kfunc.mk.)
 
-export KDIR KFUNC_RS_CACHE KERNEL_PKG_VERSION KERNEL_SERIES KERNEL_DEB_SHA256 KERNEL_SRC_SHA256
-export LLVM_SUFFIX KRUSTC BOOT_TIMEOUT
+# Settings passed to the scripts when given (scripts/common.sh has the
+# defaults); exporting an unset one would pass it as empty.
+settings := KDIR KFUNC_RS_CACHE KERNEL_PKG_VERSION KERNEL_SERIES KERNEL_DEB_SHA256 \
+	    KERNEL_SRC_SHA256 LLVM_SUFFIX KRUSTC BOOT_TIMEOUT
+$(foreach v,$(settings),$(if $(filter undefined,$(origin $(v))),,$(eval export $(v))))
 
 .PHONY: run check deps kernel build clean distclean help
 

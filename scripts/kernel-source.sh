@@ -41,15 +41,16 @@ if [ -z "$deb" ]; then
 	if ! (cd "$work/deb" && apt-get "${O[@]}" -qq download "$pkg=$KERNEL_PKG_VERSION"); then
 		avail=$(apt-cache "${O[@]}" madison "$pkg" 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); print $2}' | xargs)
 		die "$pkg=$KERNEL_PKG_VERSION is not on the mirror. Available: ${avail:-none}.
-  Override with: make KERNEL_PKG_VERSION=<version> KERNEL_DEB_SHA256= KERNEL_SRC_SHA256= ...
-  (and KERNEL_SERIES=<x.y> for another series; empty sha256 values skip the check)"
+  Override with: make KERNEL_PKG_VERSION=<version> KERNEL_DEB_SHA256=<sha256|none> KERNEL_SRC_SHA256=<sha256|none> ...
+  (and KERNEL_SERIES=<x.y> for another series; \"none\" skips a check)"
 	fi
 	deb=$(ls "$work/deb/${pkg}"_*.deb | head -n1)
 fi
 
-if [ -n "$KERNEL_DEB_SHA256" ]; then
-	echo "$KERNEL_DEB_SHA256  $deb" | sha256sum -c --quiet - ||
-		die "sha256 of $deb does not match KERNEL_DEB_SHA256=$KERNEL_DEB_SHA256"
+if [ "$KERNEL_DEB_SHA256" != none ] && ! echo "$KERNEL_DEB_SHA256  $deb" | sha256sum -c --quiet - >/dev/null 2>&1; then
+	rm -f "$deb" # so that the next run downloads it again
+	die "sha256 of $(basename "$deb") does not match KERNEL_DEB_SHA256=$KERNEL_DEB_SHA256
+  (for another version pass its sha256, or none)"
 fi
 
 log "unpacking $pkg $KERNEL_PKG_VERSION"
@@ -58,7 +59,7 @@ trap 'rm -rf "$tmp"' EXIT
 dpkg-deb -x "$deb" "$tmp/deb"
 tarball=$(ls "$tmp"/deb/usr/src/linux-source-*.tar.xz | head -n1)
 [ -f "$tarball" ] || die "no source tarball inside $deb"
-if [ -n "$KERNEL_SRC_SHA256" ]; then
+if [ "$KERNEL_SRC_SHA256" != none ]; then
 	echo "$KERNEL_SRC_SHA256  $tarball" | sha256sum -c --quiet - ||
 		die "sha256 of $(basename "$tarball") does not match KERNEL_SRC_SHA256=$KERNEL_SRC_SHA256"
 fi
