@@ -31,6 +31,9 @@ CLANG=${CLANG:-clang$LLVM_SUFFIX}
 
 KERNEL_SRC=$KFUNC_RS_CACHE/src/linux-$KERNEL_PKG_VERSION
 
+# rustup's cargo, for environments (CI) whose PATH lacks it.
+command -v cargo >/dev/null 2>&1 || PATH=$HOME/.cargo/bin:$PATH
+
 log() { printf '[kfunc-rs] %s\n' "$*" >&2; }
 die() { printf '[kfunc-rs] error: %s\n' "$*" >&2; exit 1; }
 
