@@ -234,3 +234,60 @@ fn module_without_records_is_left_alone() {
         .is_empty());
     assert_eq!(std::fs::read(&s.btf).unwrap(), before);
 }
+
+#[test]
+fn self_referencing_module_struct_points_to_itself() {
+    use common::encoder::{Field, Kfunc, Struct, Type};
+    const NODE: Type = Type::ModuleStruct { name: "rs_node" };
+    const NODE_PTR: Type = Type::Ptr {
+        pointee: &NODE,
+        is_const: false,
+    };
+    const U32: Type = Type::Int {
+        size: 4,
+        signed: false,
+        name: "u32",
+    };
+    const RS_NODE: Struct = Struct {
+        name: "rs_node",
+        size: 16,
+        members: &[
+            Field {
+                name: "next",
+                offset: 0,
+                ty: &NODE_PTR,
+            },
+            Field {
+                name: "value",
+                offset: 8,
+                ty: &U32,
+            },
+        ],
+    };
+    const NEXT: Kfunc = Kfunc {
+        name: "rs_node_next",
+        ret: &NODE_PTR,
+        params: &[Field {
+            name: "node",
+            offset: 0,
+            ty: &NODE_PTR,
+        }],
+    };
+    let mut records = kfunc_record(&NEXT);
+    records.extend(struct_record(&RS_NODE));
+    let s = setup(&records, &["rs_node_next"]);
+    kfunc_btf::add(&s.base, &s.btf, &s.module).unwrap();
+    let (base, btf) = result(&s);
+    let node = btf.find("rs_node", Kind::Struct).expect("STRUCT rs_node");
+    let next = btf.members(node)[0].1;
+    assert_eq!(btf.info(next).unwrap().kind, Kind::Ptr);
+    assert_eq!(
+        btf.info(next).unwrap().target,
+        node,
+        "next does not point to rs_node"
+    );
+    let fwds = (base.type_count()..btf.type_count())
+        .filter(|&id| btf.info(id).map(|i| i.kind) == Some(Kind::Fwd))
+        .count();
+    assert_eq!(fwds, 0, "a forward declaration was left");
+}
