@@ -143,7 +143,7 @@ macro_rules! __kfunc {
 
         // Compile-time checks and the signature record. A type without BTF
         // meaning fails the bound of `<kfunc>::<parameter>` (or
-        // `<kfunc>::return`), so the error names both.
+        // `<kfunc>::r#return`), so the error names both.
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
         $vis enum $name {}

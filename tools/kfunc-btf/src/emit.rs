@@ -35,11 +35,7 @@ pub fn add_records(btf: &mut Btf, records: &Records) -> Result<Vec<String>> {
             .with_context(|| format!("module struct `{}`", s.name))?;
     }
     let mut added = Vec::new();
-    let mut seen = HashSet::new();
     for k in &records.kfuncs {
-        if !seen.insert(k.name.as_str()) {
-            continue;
-        }
         emitter.kfunc(k)?;
         added.push(k.name.clone());
     }
