@@ -43,6 +43,21 @@ fn result(s: &Setup) -> (Rc<Btf>, Btf) {
     (base, split)
 }
 
+/// Runs the BTF step with `base`, which must fail leaving the BTF file and
+/// the module as they were; returns the error.
+fn fails_untouched(s: &Setup, base: &std::path::Path) -> String {
+    let btf = std::fs::read(&s.btf).unwrap();
+    let module = std::fs::read(&s.module).unwrap();
+    let err = format!("{:#}", kfunc_btf::add(base, &s.btf, &s.module).unwrap_err());
+    assert_eq!(
+        std::fs::read(&s.btf).unwrap(),
+        btf,
+        "BTF file changed on error"
+    );
+    assert_eq!(std::fs::read(&s.module).unwrap(), module, "the .ko changed");
+    err
+}
+
 #[test]
 fn adds_funcs_with_parameter_names() {
     let s = setup(&section(), KFUNCS);
@@ -138,39 +153,23 @@ fn unknown_kernel_type_names_the_kfunc_and_parameter() {
         }],
     };
     let s = setup(&kfunc_record(&BAD), &["rs_bad"]);
-    let before = std::fs::read(&s.btf).unwrap();
-    let err = format!(
-        "{:#}",
-        kfunc_btf::add(&s.base, &s.btf, &s.module).unwrap_err()
-    );
+    let err = fails_untouched(&s, &s.base);
     assert!(err.contains("kfunc `rs_bad`, parameter `thing`"), "{err}");
     assert!(err.contains("union no_such_union"), "{err}");
-    assert_eq!(
-        std::fs::read(&s.btf).unwrap(),
-        before,
-        "BTF file changed on error"
-    );
 }
 
 #[test]
 fn kfunc_in_a_set_without_record_is_an_error() {
     let s = setup(&kfunc_record(&MEMZERO), &["rs_memzero", "rs_forgotten"]);
-    let before = std::fs::read(&s.btf).unwrap();
-    let err = format!(
-        "{:#}",
-        kfunc_btf::add(&s.base, &s.btf, &s.module).unwrap_err()
-    );
+    let err = fails_untouched(&s, &s.base);
     assert!(err.contains("rs_forgotten (in TEST_SET)"), "{err}");
-    assert_eq!(std::fs::read(&s.btf).unwrap(), before);
 }
 
 #[test]
 fn corrupt_module_leaves_btf_untouched() {
     let s = setup(&section(), KFUNCS);
     std::fs::write(&s.module, b"\x7fELF but not really").unwrap();
-    let before = std::fs::read(&s.btf).unwrap();
-    assert!(kfunc_btf::add(&s.base, &s.btf, &s.module).is_err());
-    assert_eq!(std::fs::read(&s.btf).unwrap(), before);
+    fails_untouched(&s, &s.base);
 }
 
 #[test]
@@ -179,25 +178,15 @@ fn corrupt_records_leave_btf_untouched() {
     let n = records.len();
     records.truncate(n - 3);
     let s = setup(&records, KFUNCS);
-    let before = std::fs::read(&s.btf).unwrap();
-    let err = kfunc_btf::add(&s.base, &s.btf, &s.module).unwrap_err();
-    assert!(format!("{err:#}").contains("signature record"), "{err:#}");
-    assert_eq!(std::fs::read(&s.btf).unwrap(), before);
+    let err = fails_untouched(&s, &s.base);
+    assert!(err.contains("signature record"), "{err}");
 }
 
 #[test]
 fn missing_vmlinux_leaves_btf_untouched() {
     let s = setup(&section(), KFUNCS);
-    let before = std::fs::read(&s.btf).unwrap();
-    let module_before = std::fs::read(&s.module).unwrap();
-    let err = kfunc_btf::add(&s.base.with_extension("gone"), &s.btf, &s.module).unwrap_err();
-    assert!(err.to_string().contains("does not exist"), "{err}");
-    assert_eq!(std::fs::read(&s.btf).unwrap(), before);
-    assert_eq!(
-        std::fs::read(&s.module).unwrap(),
-        module_before,
-        "the .ko changed"
-    );
+    let err = fails_untouched(&s, &s.base.with_extension("gone"));
+    assert!(err.contains("does not exist"), "{err}");
     // No temporary file is left behind either.
     let leftovers = std::fs::read_dir(s.btf.parent().unwrap())
         .unwrap()
@@ -216,13 +205,8 @@ fn missing_vmlinux_leaves_btf_untouched() {
 fn running_twice_is_refused() {
     let s = setup(&section(), KFUNCS);
     kfunc_btf::add(&s.base, &s.btf, &s.module).unwrap();
-    let before = std::fs::read(&s.btf).unwrap();
-    let err = format!(
-        "{:#}",
-        kfunc_btf::add(&s.base, &s.btf, &s.module).unwrap_err()
-    );
+    let err = fails_untouched(&s, &s.base);
     assert!(err.contains("already has BTF"), "{err}");
-    assert_eq!(std::fs::read(&s.btf).unwrap(), before);
 }
 
 #[test]
