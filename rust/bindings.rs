@@ -27,4 +27,7 @@
 
 use kernel::ffi;
 
-include!(concat!(env!("KFUNC_RS_GENERATED"), "/bindings_generated.rs"));
+include!(concat!(
+    env!("KFUNC_RS_GENERATED"),
+    "/bindings_generated.rs"
+));

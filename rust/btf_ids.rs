@@ -17,10 +17,34 @@
 macro_rules! __btf_id {
     ($kind:ident, $name:ident, $tag:literal) => {
         ::core::concat!(
-            ".local __BTF_ID__", ::core::stringify!($kind), "__", ::core::stringify!($name), "__", $tag, "{__kfunc_rs_suffix}\n",
-            ".type __BTF_ID__", ::core::stringify!($kind), "__", ::core::stringify!($name), "__", $tag, "{__kfunc_rs_suffix}, STT_OBJECT\n",
-            ".size __BTF_ID__", ::core::stringify!($kind), "__", ::core::stringify!($name), "__", $tag, "{__kfunc_rs_suffix}, 4\n",
-            "__BTF_ID__", ::core::stringify!($kind), "__", ::core::stringify!($name), "__", $tag, "{__kfunc_rs_suffix}:\n",
+            ".local __BTF_ID__",
+            ::core::stringify!($kind),
+            "__",
+            ::core::stringify!($name),
+            "__",
+            $tag,
+            "{__kfunc_rs_suffix}\n",
+            ".type __BTF_ID__",
+            ::core::stringify!($kind),
+            "__",
+            ::core::stringify!($name),
+            "__",
+            $tag,
+            "{__kfunc_rs_suffix}, STT_OBJECT\n",
+            ".size __BTF_ID__",
+            ::core::stringify!($kind),
+            "__",
+            ::core::stringify!($name),
+            "__",
+            $tag,
+            "{__kfunc_rs_suffix}, 4\n",
+            "__BTF_ID__",
+            ::core::stringify!($kind),
+            "__",
+            ::core::stringify!($name),
+            "__",
+            $tag,
+            "{__kfunc_rs_suffix}:\n",
             ".zero 4"
         )
     };

@@ -19,15 +19,47 @@
 /// ```ignore
 /// kfunc::btf_struct! {
 ///     /// A counter that BPF programs read and kfuncs update.
+///     #[shared]
 ///     pub struct rs_counter {
-///         pub value: u64,
-///         pub id: u32,
+///         pub value: AtomicU64,
+///         pub id: AtomicU32,
 ///     }
 /// }
 /// ```
 #[macro_export]
 macro_rules! btf_struct {
-    (
+    // `#[shared]` among the attributes: found by munching them.
+    (@attrs [$($a:tt)*] $shared:tt #[shared] $($rest:tt)*) => {
+        $crate::btf_struct! { @attrs [$($a)*] [shared] $($rest)* }
+    };
+    (@attrs [$($a:tt)*] $shared:tt #[$($m:tt)*] $($rest:tt)*) => {
+        $crate::btf_struct! { @attrs [$($a)* #[$($m)*]] $shared $($rest)* }
+    };
+    (@attrs [$($a:tt)*] [] $($rest:tt)*) => {
+        $crate::btf_struct! { @struct $($a)* $($rest)* }
+    };
+    (@attrs [$($a:tt)*] [shared]
+        $vis:vis struct $name:ident {
+            $( $(#[$fattr:meta])* $fvis:vis $field:ident : $fty:ty ),* $(,)?
+        }
+    ) => {
+        $crate::btf_struct! {
+            @struct $($a)*
+            $vis struct $name { $( $(#[$fattr])* $fvis $field : $fty ),* }
+        }
+
+        // SAFETY: every member is a `SharedField` (checked below), so all
+        // of `$name` is interior-mutable; it is its own C type.
+        unsafe impl $crate::ByRef for $name {
+            type C = $name;
+        }
+
+        const _: () = {
+            const fn shared<T: $crate::SharedField>() {}
+            $(shared::<$fty>();)*
+        };
+    };
+    (@struct
         $(#[$attr:meta])*
         $vis:vis struct $name:ident {
             $( $(#[$fattr:meta])* $fvis:vis $field:ident : $fty:ty ),* $(,)?
@@ -42,8 +74,10 @@ macro_rules! btf_struct {
         // SAFETY: `$name` is `#[repr(C)]`, and its record below gives its
         // real size and member offsets.
         unsafe impl $crate::BtfType for $name {
-            const BTF: $crate::record::Type =
-                $crate::record::Type::ModuleStruct { name: ::core::stringify!($name) };
+            const BTF: $crate::record::Type = $crate::record::Type::ModuleStruct {
+                name: ::core::stringify!($name),
+                size: ::core::mem::size_of::<$name>(),
+            };
         }
 
         const _: () = {
@@ -61,8 +95,11 @@ macro_rules! btf_struct {
             const LEN: usize = STRUCT.encoded_len();
 
             #[used]
-            #[link_section = ".kfunc_rs.btf"]
+            #[link_section = $crate::__kfunc_rs_record_section!()]
             static RECORD: [u8; LEN] = STRUCT.encode::<LEN>();
         };
+    };
+    ($($tokens:tt)*) => {
+        $crate::btf_struct! { @attrs [] [] $($tokens)* }
     };
 }

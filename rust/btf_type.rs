@@ -1,22 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Rust types that have a BTF meaning, and what that meaning is.
+//! Rust types with a C layout that BTF can describe, and what that
+//! description is.
 //!
 //! C header: [`include/uapi/linux/btf.h`](srctree/include/uapi/linux/btf.h)
 //!
-//! Only a type implementing [`BtfType`] may be a kfunc parameter, a kfunc
-//! return value or a member of a [`btf_struct!`](crate::btf_struct). A slice,
-//! a `str`, a trait object or a Rust enum carrying data has no C layout and
-//! no BTF meaning, so declaring a kfunc with one fails to compile, naming
-//! the kfunc and the parameter.
+//! [`BtfType`] is about layout only: what a value of the type looks like
+//! in memory, so that the BTF step can write the matching BTF. What a kfunc
+//! may take or return is a separate question, answered by
+//! [`KfuncArg`](crate::KfuncArg) and [`KfuncRet`](crate::KfuncRet): a
+//! `&mut T` has the layout of a pointer, but is not a sound kfunc
+//! parameter (a BPF program may pass the same pointer twice).
 
 use crate::record::{KernelKind, Type};
 use core::ffi::c_void;
-use core::ptr::NonNull;
+use core::sync::atomic::{AtomicI32, AtomicI64, AtomicU32, AtomicU64};
 
 /// A Rust type with a C layout that BTF can describe.
 ///
-/// Implemented here for integers, `bool`, pointers, references, arrays,
+/// Implemented here for integers, atomics, `bool`, raw pointers, arrays,
 /// `kernel::bindings` structs and unions, `Refcount` and `Opaque<T>`, and
 /// by [`btf_struct!`](crate::btf_struct) for module structs.
 ///
@@ -26,7 +28,7 @@ use core::ptr::NonNull;
 /// use kfunc::{record::Type, BtfType};
 ///
 /// assert!(matches!(<u32 as BtfType>::BTF, Type::Int { size: 4, signed: false, name: "u32" }));
-/// assert!(matches!(<*mut u8 as BtfType>::BTF, Type::Ptr { is_const: false, .. }));
+/// assert!(<*mut u8 as BtfType>::BTF.is_ptr());
 /// ```
 ///
 /// # Safety
@@ -35,11 +37,10 @@ use core::ptr::NonNull;
 /// step turns it into the BTF that the verifier trusts when BPF programs
 /// pass and receive values of this type.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` has no BTF meaning, so it cannot cross the kfunc boundary",
-    label = "no BTF meaning",
-    note = "kfunc parameters, return values and btf_struct! members must be integers, bool, \
-            raw pointers or references to such types, kernel structs (`kernel::bindings::*`) \
-            or `#[repr(C)]` structs declared with `kfunc::btf_struct!`"
+    message = "`{Self}` has no BTF meaning",
+    label = "no C layout BTF can describe",
+    note = "BTF describes integers, bool, raw pointers, arrays, kernel structs \
+            (`kernel::bindings::*`) and `#[repr(C)]` structs declared with `kfunc::btf_struct!`"
 )]
 pub unsafe trait BtfType {
     /// The C shape of the type.
@@ -66,6 +67,21 @@ impl_int! {
     u64 => "u64", i64 => "s64", usize => "unsigned long", isize => "long",
 }
 
+macro_rules! impl_atomic {
+    ($($t:ty => $int:ty),* $(,)?) => {
+        $(
+            // SAFETY: an atomic integer has the size and alignment of the
+            // integer (core::sync::atomic guarantees it for these widths
+            // on the architectures the kernel's Rust supports).
+            unsafe impl BtfType for $t {
+                const BTF: Type = <$int as BtfType>::BTF;
+            }
+        )*
+    };
+}
+
+impl_atomic! { AtomicU32 => u32, AtomicI32 => i32, AtomicU64 => u64, AtomicI64 => i64 }
+
 // SAFETY: Rust's `bool` is one byte holding 0 or 1, like C's `_Bool`.
 unsafe impl BtfType for bool {
     const BTF: Type = Type::Bool;
@@ -83,59 +99,56 @@ unsafe impl BtfType for c_void {
 
 // SAFETY: a raw pointer to a sized `T` is a C pointer to `T`.
 unsafe impl<T: BtfType> BtfType for *mut T {
-    const BTF: Type = Type::Ptr { pointee: &T::BTF, is_const: false };
+    const BTF: Type = Type::Ptr {
+        pointee: &T::BTF,
+        is_const: false,
+    };
 }
 
 // SAFETY: as for `*mut T`; the pointee is not written through it.
 unsafe impl<T: BtfType> BtfType for *const T {
-    const BTF: Type = Type::Ptr { pointee: &T::BTF, is_const: true };
-}
-
-// SAFETY: a reference to a sized `T` is a non-null C pointer to `T`.
-unsafe impl<T: BtfType> BtfType for &T {
-    const BTF: Type = Type::Ptr { pointee: &T::BTF, is_const: true };
-}
-
-// SAFETY: as for `&T`, without `const`.
-unsafe impl<T: BtfType> BtfType for &mut T {
-    const BTF: Type = Type::Ptr { pointee: &T::BTF, is_const: false };
-}
-
-// SAFETY: `NonNull<T>` is a non-null `*mut T`.
-unsafe impl<T: BtfType> BtfType for NonNull<T> {
-    const BTF: Type = Type::Ptr { pointee: &T::BTF, is_const: false };
-}
-
-// SAFETY: `Option` of a reference or `NonNull` is guaranteed to be a
-// nullable pointer with `None` as NULL.
-unsafe impl<T: BtfType> BtfType for Option<&T> {
-    const BTF: Type = Type::Ptr { pointee: &T::BTF, is_const: true };
-}
-
-// SAFETY: as above.
-unsafe impl<T: BtfType> BtfType for Option<&mut T> {
-    const BTF: Type = Type::Ptr { pointee: &T::BTF, is_const: false };
-}
-
-// SAFETY: as above.
-unsafe impl<T: BtfType> BtfType for Option<NonNull<T>> {
-    const BTF: Type = Type::Ptr { pointee: &T::BTF, is_const: false };
+    const BTF: Type = Type::Ptr {
+        pointee: &T::BTF,
+        is_const: true,
+    };
 }
 
 // SAFETY: a Rust array has the layout of the C array of the same length.
 unsafe impl<T: BtfType, const N: usize> BtfType for [T; N] {
-    const BTF: Type = Type::Array { elem: &T::BTF, len: N as u32 };
+    const BTF: Type = Type::Array {
+        elem: &T::BTF,
+        len: N as u32,
+    };
 }
 
 // SAFETY: `Refcount` is a transparent wrapper of the C `refcount_t`.
 unsafe impl BtfType for kernel::sync::Refcount {
-    const BTF: Type = Type::Kernel { kind: KernelKind::Typedef, name: "refcount_t" };
+    const BTF: Type = Type::Kernel {
+        kind: KernelKind::Typedef,
+        name: "refcount_t",
+        size: core::mem::size_of::<kernel::sync::Refcount>(),
+    };
 }
 
 // SAFETY: `Opaque<T>` is a transparent wrapper of `T` (possibly
 // uninitialized), so it has `T`'s layout.
 unsafe impl<T: BtfType> BtfType for kernel::types::Opaque<T> {
     const BTF: Type = T::BTF;
+}
+
+// SAFETY: `Task` is a transparent wrapper of `struct task_struct`.
+unsafe impl BtfType for kernel::task::Task {
+    const BTF: Type = <kernel::bindings::task_struct as BtfType>::BTF;
+}
+
+// SAFETY: the kfunc crate's own binding of `struct bpf_prog_aux` (opaque:
+// only ever used behind a pointer).
+unsafe impl BtfType for crate::bindings::bpf_prog_aux {
+    const BTF: Type = Type::Kernel {
+        kind: KernelKind::Struct,
+        name: "bpf_prog_aux",
+        size: core::mem::size_of::<crate::bindings::bpf_prog_aux>(),
+    };
 }
 
 /// Implements [`BtfType`] for kernel C types, which the BTF step finds by
@@ -149,6 +162,7 @@ macro_rules! impl_kernel_types {
                 const BTF: Type = Type::Kernel {
                     kind: impl_kernel_types!(@kind $kind),
                     name: stringify!($name),
+                    size: core::mem::size_of::<kernel::bindings::$name>(),
                 };
             }
         )*
@@ -159,4 +173,7 @@ macro_rules! impl_kernel_types {
 
 // Every struct and union of `kernel::bindings`, listed at build time from
 // the target kernel's bindings by scripts/kfunc-rs-bindgen.sh.
-include!(concat!(env!("KFUNC_RS_GENERATED"), "/kernel_types_generated.rs"));
+include!(concat!(
+    env!("KFUNC_RS_GENERATED"),
+    "/kernel_types_generated.rs"
+));

@@ -8,7 +8,11 @@
 //!
 //! - [`kfunc_set!`] declares kfuncs and their [`KfuncSet`] (in `.BTF_ids`,
 //!   as `BTF_KFUNCS_START`/`BTF_ID_FLAGS`/`BTF_KFUNCS_END` lay it out);
+//!   their parameter and return types ([`KfuncArg`], [`KfuncRet`]) spell
+//!   the verifier's annotations and imply flags, which [`check`] verifies
+//!   against the signature at compile time;
 //! - [`btf_struct!`] declares `#[repr(C)]` structs they take and return;
+//! - [`ksyms!`] declares variables BPF programs read as typed `__ksym`s;
 //! - [`KfuncSet::register`] registers a set for program types from `init`;
 //! - [`kfunc_dtors!`] declares destructors of kptr types ([`KfuncDtors`]).
 //!
@@ -21,29 +25,42 @@
 //! its code is generic, `const` or `#[inline]`, and is compiled into the
 //! module that uses it.
 
+mod arg;
 pub mod bindings;
 mod btf_ids;
 mod btf_struct;
 mod btf_type;
+pub mod check;
 mod dtors;
 pub mod filter;
 mod flags;
 mod kfunc_dtors;
 mod kfunc_set;
+#[doc(hidden)]
+pub mod ksym;
+mod mem;
 mod prog_type;
 pub mod record;
-mod set;
+mod ret;
+#[doc(hidden)]
+pub mod set;
 
 /// The prefix of this crate's kernel log messages (`pr_err!` and friends
 /// look it up in the crate that expands them).
 #[doc(hidden)]
 const __LOG_PREFIX: &[u8] = b"kfunc-rs\0";
 
+pub use arg::{
+    ArenaPtr, ByRef, Const, Ign, IterMut, IterNew, IterRef, KfuncArg, ProgAux, SharedField,
+};
 pub use btf_type::BtfType;
 pub use dtors::KfuncDtors;
 pub use filter::{BpfProg, KfuncId};
 pub use flags::KfuncFlags;
+pub use ksym::PerCpu;
+pub use mem::{Mem, MemK};
 pub use prog_type::ProgType;
+pub use ret::KfuncRet;
 #[doc(hidden)]
 pub use set::symbol_suffix;
 pub use set::KfuncSet;
@@ -51,7 +68,8 @@ pub use set::KfuncSet;
 /// The names a kfunc module usually needs.
 pub mod prelude {
     pub use crate::{
-        btf_struct, kfunc_dtors, kfunc_set, BpfProg, KfuncDtors, KfuncFlags, KfuncId, KfuncSet,
+        btf_struct, kfunc_dtors, kfunc_set, ksyms, ArenaPtr, BpfProg, ByRef, Const, Ign, IterMut,
+        IterNew, IterRef, KfuncDtors, KfuncFlags, KfuncId, KfuncSet, Mem, MemK, PerCpu, ProgAux,
         ProgType,
     };
 }

@@ -36,9 +36,8 @@ macro_rules! kfunc_dtors {
         )+
     ) => {
         $(
-            $crate::__kfunc! {
-                @attrs [] $(#[$($fattr)*])*
-                @fn $fvis fn $dtor ( $($pname : $pty),* ) [] $body
+            $crate::__kfunc_define! {
+                [$(#[$($fattr)*])*] [$fvis] $dtor [$($pname : $pty),*] [] $body
             }
         )+
 

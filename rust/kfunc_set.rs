@@ -7,24 +7,37 @@
 //!
 //! For each kfunc the macro emits what C gets from `__bpf_kfunc` and
 //! `BTF_ID_FLAGS(func, name, flags)`:
-//! - the kfunc itself, `#[no_mangle] unsafe extern "C"`, never inlined and,
-//!   being exported, never dropped;
+//! - the kfunc itself, `#[no_mangle] unsafe extern "C"` with the C
+//!   parameters, never inlined and, being exported, never dropped; it turns
+//!   them into the declared Rust types ([`KfuncArg`](crate::KfuncArg)) and
+//!   runs the declared body;
 //! - its entry in the set in `.BTF_ids`, byte for byte what
 //!   `BTF_KFUNCS_START` / `BTF_ID_FLAGS` / `BTF_KFUNCS_END` emit;
 //! - its signature record (see [`record`](crate::record)), from which the
 //!   BTF step writes the kfunc's BTF;
-//! - compile-time checks that every parameter and the return type have a
-//!   BTF meaning, whose errors name the kfunc and the parameter.
+//! - compile-time checks: every parameter and the return type are kfunc
+//!   types, the flags fit the signature ([`check`](crate::check)), with
+//!   errors naming the kfunc and the parameter.
 
 /// Declares kfuncs and the [`KfuncSet`](crate::KfuncSet) holding them.
 ///
-/// Each kfunc is an ordinary Rust function with its doc comment and an
-/// optional `#[flags(...)]` attribute naming `KF_*` flags without the
-/// prefix. Parameter names reach BTF unchanged, so the verifier's
-/// annotations work: `mem` followed by `mem__sz` is a memory region and
-/// its size. The function becomes `unsafe extern "C"`: BPF programs call
-/// it, with arguments the verifier checked against its BTF; raw pointer
-/// arguments still need `unsafe` blocks with `// SAFETY:` comments.
+/// Each kfunc is an ordinary Rust function with its doc comment, optional
+/// `#[flags(...)]` naming `KF_*` flags without the prefix, and optional
+/// `#[cfg(...)]`, which removes the kfunc from the module, the set and the
+/// BTF alike (like `#ifdef` around the function and its `BTF_ID_FLAGS`).
+///
+/// Parameter types say what the verifier must check
+/// ([`KfuncArg`](crate::KfuncArg)): `&Task` is a trusted
+/// `struct task_struct *`, `Option<&Task>` the same with `__nullable`,
+/// `Const<u32>` a `__k` constant, `mem: Mem<'_>` (written unqualified) the
+/// pair `void *mem, u32 mem__sz`. Plain C spellings work too: parameter
+/// names reach BTF unchanged, so `mem: *mut u8, mem__sz: u32` is the same
+/// pair. The return type may imply flags ([`KfuncRet`](crate::KfuncRet)):
+/// an `Option<ARef<Task>>` makes the kfunc `ACQUIRE | RET_NULL`.
+///
+/// An entry `fn name;` (no parameters, no body) puts a kfunc declared in
+/// another set of the module into this one too, as C lists one function in
+/// several sets; `#[flags(...)]` on it adds flags for this set only.
 ///
 /// The set may name a filter, `fn(&BpfProg, KfuncId) -> bool`, which the
 /// verifier asks before allowing a program to call a kfunc of the set.
@@ -34,24 +47,29 @@
 /// # Examples
 ///
 /// ```ignore
-/// use kernel::bindings::task_struct;
+/// use kernel::{sync::aref::ARef, task::Task};
 ///
 /// kfunc::kfunc_set! {
 ///     /// The sample's kfuncs.
 ///     pub static SAMPLE_KFUNCS: KfuncSet;
 ///
-///     /// Returns the task's pid.
-///     fn rs_task_pid(task: *mut task_struct) -> i32 {
-///         // SAFETY: the verifier passes a trusted task pointer.
-///         unsafe { (*task).pid }
+///     /// Returns the task's pid (BTF: `s32 rs_task_pid(struct task_struct *task)`).
+///     fn rs_task_pid(task: &Task) -> i32 {
+///         task.pid()
 ///     }
 ///
-///     /// Zeroes `mem__sz` bytes at `mem`.
+///     /// Zeroes the buffer (BTF: `void rs_memzero(void *mem, u32 mem__sz)`).
 ///     #[flags(SLEEPABLE)]
-///     fn rs_memzero(mem: *mut u8, mem__sz: u32) {
-///         // SAFETY: the verifier checked that `mem` has `mem__sz` bytes.
-///         unsafe { core::ptr::write_bytes(mem, 0, mem__sz as usize) };
+///     fn rs_memzero(mem: Mem<'_>) {
+///         mem.fill(0);
 ///     }
+/// }
+///
+/// kfunc::kfunc_set! {
+///     /// The same `rs_task_pid`, for a second registration.
+///     pub static SYSCALL_KFUNCS: KfuncSet;
+///
+///     fn rs_task_pid;
 /// }
 /// ```
 #[macro_export]
@@ -59,20 +77,42 @@ macro_rules! kfunc_set {
     (
         $(#[$set_attr:meta])*
         $set_vis:vis static $set:ident : KfuncSet $(= filter($filter:path))? ;
-        $(
-            $(#[$($kattr:tt)*])*
-            $kvis:vis fn $kname:ident ( $($pname:ident : $pty:ty),* $(,)? ) $(-> $ret:ty)? $body:block
-        )+
+        $($entries:tt)+
     ) => {
-        $(
-            $crate::__kfunc! {
-                @attrs [] $(#[$($kattr)*])*
-                @fn $kvis fn $kname ( $($pname : $pty),* ) [$($ret)?] $body
-            }
-        )+
+        $crate::__kfunc_set_entries! {
+            @set [$(#[$set_attr])*] [$set_vis] $set [$($filter)?]
+            @done []
+            $($entries)+
+        }
+    };
+}
 
-        // The set, laid out as BTF_KFUNCS_START / BTF_ID_FLAGS /
-        // BTF_KFUNCS_END lay it out.
+/// Goes through the entries of a [`kfunc_set!`]: defines each kfunc, then
+/// lays the set out.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __kfunc_set_entries {
+    // `fn name;`: a kfunc defined elsewhere in the module.
+    (@set $attrs:tt $vis:tt $set:ident $filter:tt @done [$($done:tt)*]
+     $(#[$($a:tt)*])* fn $k:ident ; $($rest:tt)*) => {
+        $crate::__kfunc_set_entries! {
+            @set $attrs $vis $set $filter @done [$($done)* ($k [$(#[$($a)*])*])] $($rest)*
+        }
+    };
+    // A kfunc definition.
+    (@set $attrs:tt $vis:tt $set:ident $filter:tt @done [$($done:tt)*]
+     $(#[$($a:tt)*])* $kvis:vis fn $k:ident ( $($params:tt)* ) $(-> $ret:ty)? $body:block
+     $($rest:tt)*) => {
+        $crate::__kfunc_define! { [$(#[$($a)*])*] [$kvis] $k [$($params)*] [$($ret)?] $body }
+        $crate::__kfunc_set_entries! {
+            @set $attrs $vis $set $filter @done [$($done)* ($k [])] $($rest)*
+        }
+    };
+    // The set, laid out as BTF_KFUNCS_START / BTF_ID_FLAGS / BTF_KFUNCS_END
+    // lay it out. An entry whose kfunc is configured out is skipped by the
+    // assembler (`.if`), as the C preprocessor would skip it.
+    (@set [$($set_attr:tt)*] [$set_vis:vis] $set:ident [$($filter:path)?] @done
+     [$( ($k:ident [$($eattr:tt)*]) )+]) => {
         ::core::arch::global_asm!(
             ".pushsection .BTF_ids,\"a\"",
             ::core::concat!(".local ", ::core::stringify!($set)),
@@ -82,8 +122,10 @@ macro_rules! kfunc_set {
             ".zero 4",
             ".long {__kfunc_rs_set8_flags}",
             $(
-                $crate::__btf_id!(func, $kname, "s"),
-                ::core::concat!(".long {", ::core::stringify!($kname), "}"),
+                ::core::concat!(".if ({", ::core::stringify!($k), "} >> 32)"),
+                $crate::__btf_id!(func, $k, "s"),
+                ::core::concat!(".long ({", ::core::stringify!($k), "} & 0xffffffff)"),
+                ".endif",
             )+
             ::core::concat!(
                 ".size __BTF_ID__set8__", ::core::stringify!($set), ", .-", ::core::stringify!($set)
@@ -92,24 +134,26 @@ macro_rules! kfunc_set {
             __kfunc_rs_set8_flags = const $crate::bindings::BTF_SET8_KFUNCS,
             __kfunc_rs_suffix = const $crate::symbol_suffix(::core::stringify!($set)),
             $(
-                $kname = const $crate::__kfunc_flags!($kname; $(#[$($kattr)*])*).bits(),
+                $k = const $crate::__kfunc_entry!($k; [] []; $($eattr)*),
             )+
         );
 
-        $(#[$set_attr])*
+        $($set_attr)*
         $set_vis static $set: $crate::KfuncSet = {
-            const NAMES: &[&str] = &[$(::core::stringify!($kname)),+];
+            const ENTRIES: &[(&str, u64)] = &[
+                $((::core::stringify!($k), $crate::__kfunc_entry!($k; [] []; $($eattr)*))),+
+            ];
             unsafe extern "C" {
                 #[link_name = ::core::concat!("__BTF_ID__set8__", ::core::stringify!($set))]
                 static mut SET8: $crate::bindings::btf_id_set8;
             }
             // SAFETY: `SET8` is the set emitted above, in `.BTF_ids`, which
-            // lives as long as the module.
+            // lives as long as the module, and `ENTRIES` its entries.
             unsafe {
                 $crate::KfuncSet::new(
                     ::core::stringify!($set),
                     &raw mut SET8,
-                    NAMES,
+                    ENTRIES,
                     $crate::__kfunc_filter!($($filter)?),
                 )
             }
@@ -117,20 +161,142 @@ macro_rules! kfunc_set {
     };
 }
 
-/// Emits one kfunc: sorts its attributes, then writes the function, its
-/// type checks and its signature record.
+/// The `.BTF_ids` word pair of a set entry (see [`KfuncSet`](crate::KfuncSet)):
+/// the kfunc's flags, plus the flags and `#[cfg]` of a `fn name;` entry.
 #[doc(hidden)]
 #[macro_export]
-macro_rules! __kfunc {
-    (@attrs [$($keep:tt)*] #[flags $($flags:tt)*] $($rest:tt)*) => {
-        $crate::__kfunc! { @attrs [$($keep)*] $($rest)* }
+macro_rules! __kfunc_entry {
+    ($k:ident; [$($en:tt)*] [$($fl:tt)*];) => {
+        $crate::set::entry_ref($k::ENTRY, true $($en)*, $crate::KfuncFlags::empty() $($fl)*)
     };
-    (@attrs [$($keep:tt)*] #[$($attr:tt)*] $($rest:tt)*) => {
-        $crate::__kfunc! { @attrs [$($keep)* #[$($attr)*]] $($rest)* }
+    ($k:ident; [$($en:tt)*] [$($fl:tt)*]; #[flags($($f:ident)|+)] $($rest:tt)*) => {
+        $crate::__kfunc_entry!($k; [$($en)*] [$($fl)* $(.union($crate::KfuncFlags::$f))+]; $($rest)*)
     };
-    (@attrs [$($keep:tt)*]
-     @fn $vis:vis fn $name:ident ( $($pname:ident : $pty:ty),* ) [$($ret:ty)?] $body:block) => {
+    ($k:ident; $en:tt $fl:tt; #[flags $($bad:tt)*] $($rest:tt)*) => {
+        ::core::compile_error!(::core::concat!(
+            "kfunc `", ::core::stringify!($k),
+            "`: write its flags as #[flags(ACQUIRE | RET_NULL)], KF_* names without the prefix"
+        ))
+    };
+    ($k:ident; [$($en:tt)*] $fl:tt; #[cfg($($c:tt)*)] $($rest:tt)*) => {
+        $crate::__kfunc_entry!($k; [$($en)* && ::core::cfg!($($c)*)] $fl; $($rest)*)
+    };
+    ($k:ident; $en:tt $fl:tt; #[$($other:tt)*] $($rest:tt)*) => {
+        $crate::__kfunc_entry!($k; $en $fl; $($rest)*)
+    };
+}
+
+/// Defines one kfunc: sorts its attributes, lowers its parameters, then
+/// writes the function, its checks and its signature record. Also used by
+/// [`kfunc_dtors!`](crate::kfunc_dtors).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __kfunc_define {
+    ([$($attrs:tt)*] [$vis:vis] $name:ident [$($params:tt)*] [$($ret:ty)?] $body:block) => {
+        $crate::__kfunc_define! {
+            @attrs [] [] [] $($attrs)*
+            @then [$vis] $name [$($params)*] [$($ret)?] $body
+        }
+    };
+
+    // Attributes: `#[flags(...)]` are the kfunc's flags, `#[cfg(...)]`
+    // apply to everything emitted, the rest to the function.
+    (@attrs $keep:tt $cfg:tt [$($flags:tt)*] #[flags $f:tt] $($rest:tt)*) => {
+        $crate::__kfunc_define! { @attrs $keep $cfg [$($flags)* $f] $($rest)* }
+    };
+    (@attrs $keep:tt $cfg:tt $flags:tt #[flags $($bad:tt)*] $($rest:tt)*) => {
+        $crate::__kfunc_define! { @attrs $keep $cfg $flags #[flags[$($bad)*]] $($rest)* }
+    };
+    (@attrs $keep:tt [$($cfg:tt)*] $flags:tt #[cfg($($c:tt)*)] $($rest:tt)*) => {
+        $crate::__kfunc_define! { @attrs $keep [$($cfg)* ($($c)*)] $flags $($rest)* }
+    };
+    (@attrs [$($keep:tt)*] $cfg:tt $flags:tt #[$($a:tt)*] $($rest:tt)*) => {
+        $crate::__kfunc_define! { @attrs [$($keep)* #[$($a)*]] $cfg $flags $($rest)* }
+    };
+    (@attrs $keep:tt $cfg:tt $flags:tt @then [$vis:vis] $name:ident [$($params:tt)*] [$($ret:ty)?] $body:block) => {
+        $crate::__kfunc_params! {
+            @ctx [$keep $cfg $flags [$vis] $name [$($ret)?] $body]
+            [] [] [] [] [] [] []
+            $($params)*
+        }
+    };
+}
+
+/// Lowers a kfunc's Rust parameters to C parameters, collecting for each:
+/// the C parameters, the conversion to the Rust type, the Rust parameter,
+/// the signature record entries, the implied flags, whether it is an
+/// iterator state, and the type to check.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __kfunc_params {
+    // `name: Mem<'_>`: `void *name, u32 name__sz`.
+    (@ctx $ctx:tt $raw:tt $conv:tt $typed:tt $rec:tt $imp:tt $state:tt $chk:tt
+     $p:ident : Mem < $lt:lifetime > $(, $($rest:tt)*)?) => {
+        $crate::__kfunc_params! {
+            @mem [Mem "__sz" $lt] @ctx $ctx $raw $conv $typed $rec $imp $state $chk $p $($($rest)*)?
+        }
+    };
+    // `name: MemK<'_>`: `void *name, u32 name__szk`.
+    (@ctx $ctx:tt $raw:tt $conv:tt $typed:tt $rec:tt $imp:tt $state:tt $chk:tt
+     $p:ident : MemK < $lt:lifetime > $(, $($rest:tt)*)?) => {
+        $crate::__kfunc_params! {
+            @mem [MemK "__szk" $lt] @ctx $ctx $raw $conv $typed $rec $imp $state $chk $p $($($rest)*)?
+        }
+    };
+    (@mem [$mem:ident $suffix:literal $lt:lifetime]
+     @ctx $ctx:tt [$($raw:tt)*] [$($conv:tt)*] [$($typed:tt)*] [$($rec:tt)*] $imp:tt [$($state:tt)*] $chk:tt
+     $p:ident $($rest:tt)*) => {
+        $crate::__kfunc_params! {
+            @ctx $ctx
+            [$($raw)* $p: *mut ::core::ffi::c_void, size: u32,]
+            // SAFETY: the verifier checked that `$p` is valid for `size` bytes.
+            [$($conv)* unsafe { $crate::$mem::from_raw($p, size) },]
+            [$($typed)* $p: $crate::$mem<$lt>,]
+            [$($rec)*
+                $crate::record::Param {
+                    name: ::core::stringify!($p),
+                    suffix: "",
+                    ty: &<*mut ::core::ffi::c_void as $crate::BtfType>::BTF,
+                },
+                $crate::record::Param {
+                    name: ::core::stringify!($p),
+                    suffix: $suffix,
+                    ty: &<u32 as $crate::BtfType>::BTF,
+                },
+            ]
+            $imp
+            [$($state)* false, false,]
+            $chk
+            $($rest)*
+        }
+    };
+    // Any other `name: Type`: one C parameter of `<Type as KfuncArg>::Raw`.
+    (@ctx $ctx:tt [$($raw:tt)*] [$($conv:tt)*] [$($typed:tt)*] [$($rec:tt)*] [$($imp:tt)*] [$($state:tt)*] [$($chk:tt)*]
+     $p:ident : $t:ty $(, $($rest:tt)*)?) => {
+        $crate::__kfunc_params! {
+            @ctx $ctx
+            [$($raw)* $p: <$t as $crate::KfuncArg>::Raw,]
+            // SAFETY: the verifier checked `$p` against the kfunc's BTF,
+            // which describes `$t`'s raw form and annotation.
+            [$($conv)* unsafe { <$t as $crate::KfuncArg>::from_raw($p) },]
+            [$($typed)* $p: $t,]
+            [$($rec)* $crate::record::Param {
+                name: ::core::stringify!($p),
+                suffix: <$t as $crate::KfuncArg>::SUFFIX,
+                ty: &<<$t as $crate::KfuncArg>::Raw as $crate::BtfType>::BTF,
+            },]
+            [$($imp)* .union(<$t as $crate::KfuncArg>::IMPLIES)]
+            [$($state)* <$t as $crate::KfuncArg>::ITER_STATE,]
+            [$($chk)* ($p $t)]
+            $($($rest)*)?
+        }
+    };
+    // All lowered: the kfunc.
+    (@ctx [[$($keep:tt)*] [$( ($($cfg:tt)*) )*] [$($flags:tt)*] [$vis:vis] $name:ident [$($ret:ty)?] $body:block]
+     [$($raw:tt)*] [$($conv:expr,)*] [$($typed:tt)*] [$($rec:tt)*] [$($imp:tt)*] [$($state:expr,)*]
+     [$( ($cp:ident $ct:ty) )*]) => {
         $($keep)*
+        $(#[cfg($($cfg)*)])*
         ///
         /// # Safety
         ///
@@ -139,44 +305,78 @@ macro_rules! __kfunc {
         #[unsafe(no_mangle)]
         #[inline(never)]
         #[allow(non_snake_case)]
-        $vis unsafe extern "C" fn $name($($pname: $pty),*) $(-> $ret)? $body
+        $vis unsafe extern "C" fn $name($($raw)*)
+            -> <$crate::__kfunc_ret!($($ret)?) as $crate::KfuncRet>::Raw
+        {
+            #[inline(always)]
+            #[allow(non_snake_case)]
+            fn __kfunc_rs_body($($typed)*) -> $crate::__kfunc_ret!($($ret)?) $body
 
-        // Compile-time checks and the signature record. A type without BTF
-        // meaning fails the bound of `<kfunc>::<parameter>` (or
-        // `<kfunc>::r#return`), so the error names both.
+            $crate::KfuncRet::into_raw(__kfunc_rs_body($($conv),*))
+        }
+
+        // The kfunc's name in the type namespace: its signature, flags and
+        // set entry. A parameter type that is not a kfunc type fails the
+        // bound of `<kfunc>::<parameter>` (or `<kfunc>::r#return`), so the
+        // error names both.
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
         $vis enum $name {}
 
+        $(#[cfg($($cfg)*)])*
         #[allow(non_snake_case, dead_code)]
         impl $name {
-            $(fn $pname<T: $crate::BtfType>() {})*
-            fn r#return<T: $crate::BtfType>() {}
+            $(fn $cp<T: $crate::KfuncArg>() {})*
+            fn r#return<T: $crate::KfuncRet>() {}
 
-            /// The kfunc's signature, as the BTF step will describe it.
+            /// The kfunc's C signature, as the BTF step will describe it.
             pub const SIGNATURE: $crate::record::Kfunc = $crate::record::Kfunc {
                 name: ::core::stringify!($name),
-                ret: &<$crate::__kfunc_ret!($($ret)?) as $crate::BtfType>::BTF,
-                params: &[$(
-                    $crate::record::Field {
-                        name: ::core::stringify!($pname),
-                        offset: 0,
-                        ty: &<$pty as $crate::BtfType>::BTF,
-                    }
-                ),*],
+                ret: &<<$crate::__kfunc_ret!($($ret)?) as $crate::KfuncRet>::Raw as $crate::BtfType>::BTF,
+                params: &[$($rec)*],
             };
+
+            /// The flags of the kfunc's `#[flags(...)]`.
+            pub const EXPLICIT_FLAGS: $crate::KfuncFlags = $crate::__kfunc_flags!($name; $($flags)*);
+
+            /// The kfunc's flags: written, and implied by its types.
+            pub const FLAGS: $crate::KfuncFlags = Self::EXPLICIT_FLAGS
+                $($imp)*
+                .union(<$crate::__kfunc_ret!($($ret)?) as $crate::KfuncRet>::IMPLIES);
+
+            #[doc(hidden)]
+            pub const ENTRY: u64 = $crate::set::entry(Self::FLAGS);
         }
 
+        #[cfg(not(all($($($cfg)*),*)))]
+        impl $name {
+            #[doc(hidden)]
+            pub const ENTRY: u64 = 0;
+        }
+
+        $(#[cfg($($cfg)*)])*
         const _: () = {
-            $(let _: fn() = $name::$pname::<$pty>;)*
+            $(let _: fn() = $name::$cp::<$ct>;)*
             let _: fn() = $name::r#return::<$crate::__kfunc_ret!($($ret)?)>;
         };
 
+        $(#[cfg($($cfg)*)])*
+        const _: () = if let ::core::option::Option::Some(msg) = $crate::check::kfunc(
+            &$name::SIGNATURE,
+            $name::FLAGS,
+            $name::EXPLICIT_FLAGS,
+            <$crate::__kfunc_ret!($($ret)?) as $crate::KfuncRet>::NEVER_NULL,
+            &[$($state),*],
+        ) {
+            ::core::panic!("{}", msg.as_str())
+        };
+
+        $(#[cfg($($cfg)*)])*
         const _: () = {
             const LEN: usize = $name::SIGNATURE.encoded_len();
 
             #[used]
-            #[link_section = ".kfunc_rs.btf"]
+            #[link_section = $crate::__kfunc_rs_record_section!()]
             static RECORD: [u8; LEN] = $name::SIGNATURE.encode::<LEN>();
         };
     };
@@ -186,30 +386,32 @@ macro_rules! __kfunc {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __kfunc_ret {
-    () => { () };
-    ($ret:ty) => { $ret };
+    () => {
+        ()
+    };
+    ($ret:ty) => {
+        $ret
+    };
 }
 
-/// The flags of a kfunc, from its `#[flags(A | B)]` attributes.
+/// The flags of a kfunc, from the contents of its `#[flags(A | B)]`
+/// attributes.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __kfunc_flags {
     ($name:ident;) => {
         $crate::KfuncFlags::empty()
     };
-    ($name:ident; #[flags($($flag:ident)|+)] $($rest:tt)*) => {
+    ($name:ident; ($($flag:ident)|+) $($rest:tt)*) => {
         $crate::KfuncFlags::empty()
             $(.union($crate::KfuncFlags::$flag))+
             .union($crate::__kfunc_flags!($name; $($rest)*))
     };
-    ($name:ident; #[flags $($bad:tt)*] $($rest:tt)*) => {
+    ($name:ident; $bad:tt $($rest:tt)*) => {
         ::core::compile_error!(::core::concat!(
             "kfunc `", ::core::stringify!($name),
             "`: write its flags as #[flags(ACQUIRE | RET_NULL)], KF_* names without the prefix"
         ))
-    };
-    ($name:ident; #[$($other:tt)*] $($rest:tt)*) => {
-        $crate::__kfunc_flags!($name; $($rest)*)
     };
 }
 

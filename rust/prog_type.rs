@@ -38,4 +38,7 @@ impl ProgType {
 }
 
 // The constants, generated from the target kernel by scripts/kfunc-rs-bindgen.sh.
-include!(concat!(env!("KFUNC_RS_GENERATED"), "/prog_types_generated.rs"));
+include!(concat!(
+    env!("KFUNC_RS_GENERATED"),
+    "/prog_types_generated.rs"
+));

@@ -1,26 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Signature records: what the BTF step needs to know about each Rust kfunc.
+//! Signature records: what the BTF step needs to know about a module's Rust
+//! kfuncs, structs and variables. The one definition of the format.
 //!
-//! pahole runs with `--lang_exclude=rust`, so a Rust kfunc has no BTF and
-//! resolve_btfids cannot resolve it. For every kfunc, [`kfunc_set!`] places
-//! a record in the module's [`SECTION`]: the kfunc's name, its parameter
-//! names and the C shape of its parameter and return types. Every
-//! [`btf_struct!`] places one for the struct it declares. The host tool
-//! `kfunc-btf` (tools/kfunc-btf) reads these records from the `.ko` and adds
-//! the matching BTF (FUNC, FUNC_PROTO, STRUCT) before resolve_btfids runs.
+//! pahole runs with `--lang_exclude=rust`, so Rust code has no BTF and
+//! resolve_btfids cannot resolve a Rust kfunc. For every kfunc,
+//! [`kfunc_set!`] places a record in the module's [`SECTION`]: the kfunc's
+//! name, its parameter names (with the verifier's suffixes) and the C shape
+//! of its parameter and return types. [`btf_struct!`] places one for each
+//! struct it declares, [`ksyms!`] one for each variable. The host tool
+//! `kfunc-btf` (tools/kfunc-btf) reads them from the `.ko` and adds the
+//! matching BTF (FUNC, FUNC_PROTO, STRUCT, VAR, DATASEC) before
+//! resolve_btfids runs.
 //!
-//! The records are built at compile time by `const fn`s from the Rust types'
-//! [`BtfType`](crate::BtfType) descriptions, so they hold plain bytes with no
-//! relocations. This file depends on `core` only: the host tool's tests
-//! compile it to check that both sides agree on the format.
+//! Records are built at compile time by `const fn`s from the Rust types'
+//! [`BtfType`](crate::BtfType) descriptions, so they are plain bytes with
+//! no relocations. The BTF step clears `SHF_ALLOC` from the section: the
+//! records are in the `.ko` file, never in the loaded module's memory.
 //!
-//! # Format (version 1, little endian)
+//! This file depends on `core` only, because both sides compile it: the
+//! kernel crate writes records with it and `kfunc-btf` reads them with its
+//! constants and tags, so the two cannot drift apart.
+//!
+//! # Format (version 2, little endian)
 //!
 //! ```text
 //! record  := "KFRS" version:u8 kind:u8 length:u32 body     length counts the whole record
-//! kfunc   := name:str ret:type count:u8 (name:str type)*   kind 1
-//! struct  := name:str size:u32 count:u16 (name:str offset:u32 type)*   kind 2
+//! kfunc   := name:str ret:type count:u8 (name:str type)*   kind 1 (Kfunc)
+//! struct  := name:str size:u32 count:u16 (name:str offset:u32 type)*   kind 2 (Struct)
+//! var     := name:str percpu:u8 type                       kind 3 (Var)
 //! str     := length:u16 bytes
 //! type    := 0                                  void
 //!          | 1 size:u8 signed:u8 name:str       integer, named after its C type
@@ -33,22 +41,92 @@
 //!
 //! [`kfunc_set!`]: crate::kfunc_set
 //! [`btf_struct!`]: crate::btf_struct
+//! [`ksyms!`]: crate::ksyms
+
+/// The ELF section that holds the records, for `#[link_section]`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __kfunc_rs_record_section {
+    () => {
+        ".kfunc_rs.btf"
+    };
+}
 
 /// The ELF section that holds the records.
-pub const SECTION: &str = ".kfunc_rs.btf";
+pub const SECTION: &str = crate::__kfunc_rs_record_section!();
 /// The first bytes of every record.
 pub const MAGIC: [u8; 4] = *b"KFRS";
-/// The format version written by this crate.
-pub const VERSION: u8 = 1;
-/// Record kind of a kfunc signature.
-pub const KIND_KFUNC: u8 = 1;
-/// Record kind of a module struct.
-pub const KIND_STRUCT: u8 = 2;
+/// The format version of this file.
+pub const VERSION: u8 = 2;
 /// Bytes before a record's body: magic, version, kind, length.
 pub const HEADER_LEN: usize = 10;
+/// The most parameters a record may hold (the BTF limit of the kernel's
+/// own `MAX_BPF_FUNC_ARGS`); the target kernel's smaller limit is checked
+/// at compile time (see `check.rs` of the kernel crate).
+pub const MAX_PARAMS: usize = 12;
+
+/// What a record describes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum RecordKind {
+    /// A kfunc's signature.
+    Kfunc = 1,
+    /// A module struct's layout.
+    Struct = 2,
+    /// A module variable, for BPF programs' typed `__ksym`s.
+    Var = 3,
+}
+
+impl RecordKind {
+    /// The kind with this tag.
+    pub const fn from_u8(v: u8) -> Option<Self> {
+        Some(match v {
+            1 => Self::Kfunc,
+            2 => Self::Struct,
+            3 => Self::Var,
+            _ => return None,
+        })
+    }
+}
+
+/// The first byte of an encoded [`Type`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum TypeTag {
+    /// `void`
+    Void = 0,
+    /// An integer.
+    Int = 1,
+    /// `_Bool`
+    Bool = 2,
+    /// A pointer.
+    Ptr = 3,
+    /// A kernel type, found by name in vmlinux BTF.
+    Kernel = 4,
+    /// A module struct.
+    ModuleStruct = 5,
+    /// An array.
+    Array = 6,
+}
+
+impl TypeTag {
+    /// The tag with this value.
+    pub const fn from_u8(v: u8) -> Option<Self> {
+        Some(match v {
+            0 => Self::Void,
+            1 => Self::Int,
+            2 => Self::Bool,
+            3 => Self::Ptr,
+            4 => Self::Kernel,
+            5 => Self::ModuleStruct,
+            6 => Self::Array,
+            _ => return None,
+        })
+    }
+}
 
 /// The kind of a kernel type found by name in vmlinux BTF.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum KernelKind {
     /// `struct name`
@@ -61,16 +139,40 @@ pub enum KernelKind {
     Typedef = 4,
 }
 
+impl KernelKind {
+    /// The kind with this value.
+    pub const fn from_u8(v: u8) -> Option<Self> {
+        Some(match v {
+            1 => Self::Struct,
+            2 => Self::Union,
+            3 => Self::Enum,
+            4 => Self::Typedef,
+            _ => return None,
+        })
+    }
+
+    /// The C keyword (`struct`, `union`, `enum`, `typedef`).
+    pub const fn keyword(self) -> &'static str {
+        match self {
+            Self::Struct => "struct",
+            Self::Union => "union",
+            Self::Enum => "enum",
+            Self::Typedef => "typedef",
+        }
+    }
+}
+
 /// The C shape of a Rust type, as far as BTF is concerned.
 ///
 /// # Examples
 ///
-/// ```ignore
+/// ```
 /// use kfunc::record::{KernelKind, Type};
 ///
 /// // `*mut task_struct`:
-/// const TASK: Type = Type::Kernel { kind: KernelKind::Struct, name: "task_struct" };
+/// const TASK: Type = Type::Kernel { kind: KernelKind::Struct, name: "task_struct", size: 0 };
 /// const TASK_PTR: Type = Type::Ptr { pointee: &TASK, is_const: false };
+/// assert!(TASK_PTR.is_ptr());
 /// ```
 #[derive(Debug)]
 pub enum Type {
@@ -91,7 +193,7 @@ pub enum Type {
     Ptr {
         /// What the pointer points to.
         pointee: &'static Type,
-        /// Whether the pointee is `const` (`*const T`, `&T`).
+        /// Whether the pointee is `const` (`*const T`).
         is_const: bool,
     },
     /// A type defined by the kernel, found by name in vmlinux BTF
@@ -101,12 +203,16 @@ pub enum Type {
         kind: KernelKind,
         /// The C name.
         name: &'static str,
+        /// `size_of` the Rust binding (not encoded; for compile-time checks).
+        size: usize,
     },
     /// A `#[repr(C)]` struct of the module, declared with `btf_struct!`,
     /// which places its own record.
     ModuleStruct {
         /// The struct's name in BTF.
         name: &'static str,
+        /// `size_of` the struct (not encoded: its record has it).
+        size: usize,
     },
     /// A fixed-size array.
     Array {
@@ -117,13 +223,71 @@ pub enum Type {
     },
 }
 
-/// A named, typed kfunc parameter or struct member.
+impl Type {
+    /// Whether this is a pointer.
+    pub const fn is_ptr(&self) -> bool {
+        matches!(self, Type::Ptr { .. })
+    }
+
+    /// The name and size of the struct this type is, or points to.
+    pub const fn struct_behind(&self) -> Option<(&'static str, usize)> {
+        match self {
+            Type::Ptr { pointee, .. } => pointee.struct_behind(),
+            Type::Kernel {
+                kind: KernelKind::Struct,
+                name,
+                size,
+            } => Some((name, *size)),
+            Type::ModuleStruct { name, size } => Some((name, *size)),
+            _ => None,
+        }
+    }
+}
+
+/// A kfunc parameter: its name as BTF will have it is `name` + `suffix`,
+/// the suffix being the verifier annotation its Rust type stands for
+/// (`__nullable`, `__k`, `__sz`, ...).
+#[derive(Debug)]
+pub struct Param {
+    /// The name as written in Rust.
+    pub name: &'static str,
+    /// The verifier annotation of the parameter's type, or `""`.
+    pub suffix: &'static str,
+    /// The C type.
+    pub ty: &'static Type,
+}
+
+impl Param {
+    /// Whether the BTF name (`name` + `suffix`) ends in `end`.
+    pub const fn ends_with(&self, end: &str) -> bool {
+        let (n, s, e) = (self.name.as_bytes(), self.suffix.as_bytes(), end.as_bytes());
+        if n.len() + s.len() < e.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < e.len() {
+            // Byte `i` from the end of name + suffix.
+            let from_end = e.len() - i;
+            let c = if from_end <= s.len() {
+                s[s.len() - from_end]
+            } else {
+                n[n.len() - (from_end - s.len())]
+            };
+            if c != e[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+}
+
+/// A struct member.
 #[derive(Debug)]
 pub struct Field {
-    /// The name as written in Rust; it reaches BTF unchanged, so the
-    /// verifier's suffix annotations (`__sz`, `__k`, `__ign`, ...) work.
+    /// The member's name.
     pub name: &'static str,
-    /// Byte offset (struct members only; 0 for parameters).
+    /// Byte offset.
     pub offset: u32,
     /// The type.
     pub ty: &'static Type,
@@ -133,14 +297,14 @@ pub struct Field {
 ///
 /// # Examples
 ///
-/// ```ignore
-/// use kfunc::record::{Field, Kfunc, Type};
+/// ```
+/// use kfunc::record::{Kfunc, Param, Type};
 ///
 /// const U32: Type = Type::Int { size: 4, signed: false, name: "u32" };
 /// const K: Kfunc = Kfunc {
 ///     name: "my_kfunc",
 ///     ret: &Type::Void,
-///     params: &[Field { name: "x", offset: 0, ty: &U32 }],
+///     params: &[Param { name: "x", suffix: "__k", ty: &U32 }],
 /// };
 /// const LEN: usize = K.encoded_len();
 /// static RECORD: [u8; LEN] = K.encode::<LEN>();
@@ -152,8 +316,8 @@ pub struct Kfunc {
     pub name: &'static str,
     /// The return type.
     pub ret: &'static Type,
-    /// The parameters, in order.
-    pub params: &'static [Field],
+    /// The C parameters, in order.
+    pub params: &'static [Param],
 }
 
 /// The layout of one module struct, as [`btf_struct!`](crate::btf_struct)
@@ -161,8 +325,8 @@ pub struct Kfunc {
 ///
 /// # Examples
 ///
-/// ```ignore
-/// use kfunc::record::{Field, Struct, Type};
+/// ```
+/// use kfunc::record::{Field, RecordKind, Struct, Type};
 ///
 /// const U64: Type = Type::Int { size: 8, signed: false, name: "u64" };
 /// const S: Struct = Struct {
@@ -173,7 +337,7 @@ pub struct Kfunc {
 ///         Field { name: "b", offset: 8, ty: &U64 },
 ///     ],
 /// };
-/// assert_eq!(S.encode::<{ S.encoded_len() }>()[5], kfunc::record::KIND_STRUCT);
+/// assert_eq!(S.encode::<{ S.encoded_len() }>()[5], RecordKind::Struct as u8);
 /// ```
 #[derive(Debug)]
 pub struct Struct {
@@ -183,6 +347,28 @@ pub struct Struct {
     pub size: u32,
     /// The members, in declaration order, with their offsets.
     pub members: &'static [Field],
+}
+
+/// A module variable that BPF programs may read as a typed `__ksym`, as
+/// [`ksyms!`](crate::ksyms) records it. The BTF step finds its section and
+/// offset in the module's symbol table.
+///
+/// # Examples
+///
+/// ```
+/// use kfunc::record::{Type, Var};
+///
+/// const V: Var = Var { name: "my_counter", percpu: true, ty: &Type::Bool };
+/// assert_eq!(V.encoded_len(), 10 + 2 + 10 + 1 + 2);
+/// ```
+#[derive(Debug)]
+pub struct Var {
+    /// The variable's symbol name.
+    pub name: &'static str,
+    /// Whether it is a per-CPU variable (in `.data..percpu`).
+    pub percpu: bool,
+    /// The variable's type.
+    pub ty: &'static Type,
 }
 
 /// Writes bytes into a buffer of `N` bytes, or only counts them when `N` is
@@ -225,44 +411,48 @@ impl<const N: usize> Writer<N> {
         self.bytes(&v.to_le_bytes())
     }
 
-    const fn str(self, s: &str) -> Self {
+    /// A `str` of the two parts `a` and `b`, written as one.
+    const fn str2(self, a: &str, b: &str) -> Self {
         assert!(
-            s.len() <= u16::MAX as usize,
+            a.len() + b.len() <= u16::MAX as usize,
             "name too long for a signature record"
         );
-        self.u16(s.len() as u16).bytes(s.as_bytes())
+        self.u16((a.len() + b.len()) as u16)
+            .bytes(a.as_bytes())
+            .bytes(b.as_bytes())
     }
 
-    const fn header(self, kind: u8, len: usize) -> Self {
+    const fn str(self, s: &str) -> Self {
+        self.str2(s, "")
+    }
+
+    const fn header(self, kind: RecordKind, len: usize) -> Self {
         assert!(len <= u32::MAX as usize, "signature record too long");
-        self.bytes(&MAGIC).byte(VERSION).byte(kind).u32(len as u32)
+        self.bytes(&MAGIC)
+            .byte(VERSION)
+            .byte(kind as u8)
+            .u32(len as u32)
     }
 
     const fn ty(self, t: &Type) -> Self {
         match t {
-            Type::Void => self.byte(0),
-            Type::Int { size, signed, name } => {
-                self.byte(1).byte(*size).byte(*signed as u8).str(name)
+            Type::Void => self.byte(TypeTag::Void as u8),
+            Type::Int { size, signed, name } => self
+                .byte(TypeTag::Int as u8)
+                .byte(*size)
+                .byte(*signed as u8)
+                .str(name),
+            Type::Bool => self.byte(TypeTag::Bool as u8).byte(1),
+            Type::Ptr { pointee, is_const } => self
+                .byte(TypeTag::Ptr as u8)
+                .byte(*is_const as u8)
+                .ty(pointee),
+            Type::Kernel { kind, name, .. } => {
+                self.byte(TypeTag::Kernel as u8).byte(*kind as u8).str(name)
             }
-            Type::Bool => self.byte(2).byte(1),
-            Type::Ptr { pointee, is_const } => self.byte(3).byte(*is_const as u8).ty(pointee),
-            Type::Kernel { kind, name } => self.byte(4).byte(*kind as u8).str(name),
-            Type::ModuleStruct { name } => self.byte(5).str(name),
-            Type::Array { elem, len } => self.byte(6).u32(*len).ty(elem),
+            Type::ModuleStruct { name, .. } => self.byte(TypeTag::ModuleStruct as u8).str(name),
+            Type::Array { elem, len } => self.byte(TypeTag::Array as u8).u32(*len).ty(elem),
         }
-    }
-
-    const fn fields(mut self, fields: &[Field], with_offsets: bool) -> Self {
-        let mut i = 0;
-        while i < fields.len() {
-            self = self.str(fields[i].name);
-            if with_offsets {
-                self = self.u32(fields[i].offset);
-            }
-            self = self.ty(fields[i].ty);
-            i += 1;
-        }
-        self
     }
 
     const fn finish(self) -> [u8; N] {
@@ -274,15 +464,21 @@ impl<const N: usize> Writer<N> {
 impl Kfunc {
     const fn write<const N: usize>(&self, len: usize) -> Writer<N> {
         assert!(
-            self.params.len() <= 12,
+            self.params.len() <= MAX_PARAMS,
             "a kfunc takes at most 12 parameters"
         );
-        Writer::<N>::new()
-            .header(KIND_KFUNC, len)
+        let mut w = Writer::<N>::new()
+            .header(RecordKind::Kfunc, len)
             .str(self.name)
             .ty(self.ret)
-            .byte(self.params.len() as u8)
-            .fields(self.params, false)
+            .byte(self.params.len() as u8);
+        let mut i = 0;
+        while i < self.params.len() {
+            let p = &self.params[i];
+            w = w.str2(p.name, p.suffix).ty(p.ty);
+            i += 1;
+        }
+        w
     }
 
     /// The size of this kfunc's record.
@@ -302,12 +498,18 @@ impl Struct {
             self.members.len() <= u16::MAX as usize,
             "too many struct members"
         );
-        Writer::<N>::new()
-            .header(KIND_STRUCT, len)
+        let mut w = Writer::<N>::new()
+            .header(RecordKind::Struct, len)
             .str(self.name)
             .u32(self.size)
-            .u16(self.members.len() as u16)
-            .fields(self.members, true)
+            .u16(self.members.len() as u16);
+        let mut i = 0;
+        while i < self.members.len() {
+            let m = &self.members[i];
+            w = w.str(m.name).u32(m.offset).ty(m.ty);
+            i += 1;
+        }
+        w
     }
 
     /// The size of this struct's record.
@@ -316,6 +518,26 @@ impl Struct {
     }
 
     /// This struct's record; `N` must be [`Self::encoded_len`].
+    pub const fn encode<const N: usize>(&self) -> [u8; N] {
+        self.write::<N>(N).finish()
+    }
+}
+
+impl Var {
+    const fn write<const N: usize>(&self, len: usize) -> Writer<N> {
+        Writer::<N>::new()
+            .header(RecordKind::Var, len)
+            .str(self.name)
+            .byte(self.percpu as u8)
+            .ty(self.ty)
+    }
+
+    /// The size of this variable's record.
+    pub const fn encoded_len(&self) -> usize {
+        self.write::<0>(0).pos
+    }
+
+    /// This variable's record; `N` must be [`Self::encoded_len`].
     pub const fn encode<const N: usize>(&self) -> [u8; N] {
         self.write::<N>(N).finish()
     }

@@ -11,7 +11,7 @@
 //! lays the set out in `.BTF_ids` exactly as the C macros do; the kernel's
 //! resolve_btfids fills in the BTF ids and sorts it at build time.
 
-use crate::{bindings, ProgType};
+use crate::{bindings, KfuncFlags, ProgType};
 use kernel::error::{code::EINVAL, to_result, Result};
 use kernel::ThisModule;
 
@@ -30,18 +30,37 @@ use kernel::ThisModule;
 ///     }
 /// }
 ///
-/// assert_eq!(MY_KFUNCS.kfunc_names(), ["my_inc"]);
+/// assert!(MY_KFUNCS.kfunc_names().eq(["my_inc"]));
 /// ```
 ///
 /// # Invariants
 ///
 /// `set` points to the set's `struct btf_id_set8` in `.BTF_ids`, which lives
-/// as long as the module.
+/// as long as the module; `entries` are its kfuncs with their [`entry`]
+/// words, in declaration order.
 pub struct KfuncSet {
     name: &'static str,
     set: *mut bindings::btf_id_set8,
-    names: &'static [&'static str],
+    entries: &'static [(&'static str, u64)],
     filter: bindings::btf_kfunc_filter_t,
+}
+
+/// The word that lays out a set entry: bit 32 says the kfunc is in the
+/// build (not configured out), the low 32 bits are its flags.
+#[doc(hidden)]
+pub const fn entry(flags: KfuncFlags) -> u64 {
+    1 << 32 | flags.bits() as u64
+}
+
+/// The word of a `fn name;` entry: the kfunc's own `entry`, unless the
+/// entry is configured out, with the entry's extra flags.
+#[doc(hidden)]
+pub const fn entry_ref(kfunc: u64, enabled: bool, extra: KfuncFlags) -> u64 {
+    if !enabled || kfunc >> 32 == 0 {
+        0
+    } else {
+        kfunc | extra.bits() as u64
+    }
 }
 
 // SAFETY: the set is only written by resolve_btfids at build time; at run
@@ -59,10 +78,15 @@ impl KfuncSet {
     pub const unsafe fn new(
         name: &'static str,
         set: *mut bindings::btf_id_set8,
-        names: &'static [&'static str],
+        entries: &'static [(&'static str, u64)],
         filter: bindings::btf_kfunc_filter_t,
     ) -> Self {
-        Self { name, set, names, filter }
+        Self {
+            name,
+            set,
+            entries,
+            filter,
+        }
     }
 
     /// The set's name, as in `.BTF_ids` (`__BTF_ID__set8__<name>`).
@@ -71,10 +95,26 @@ impl KfuncSet {
         self.name
     }
 
-    /// The names of the set's kfuncs, in declaration order.
+    /// The names of the set's kfuncs, in declaration order (those
+    /// configured out with `#[cfg]` excluded).
     #[inline]
-    pub fn kfunc_names(&self) -> &'static [&'static str] {
-        self.names
+    pub fn kfunc_names(&self) -> impl Iterator<Item = &'static str> {
+        self.entries
+            .iter()
+            .filter(|(_, e)| e >> 32 != 0)
+            .map(|(n, _)| *n)
+    }
+
+    /// The number of kfuncs in the set.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.kfunc_names().count()
+    }
+
+    /// Whether every kfunc of the set is configured out.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Registers the set for each program type in `prog_types`, like C's
@@ -127,17 +167,18 @@ impl KfuncSet {
             let pairs = set.pairs.as_slice(set.cnt as usize);
             (set.cnt as usize, pairs.iter().filter(|p| p.id == 0).count())
         };
-        if cnt == self.names.len() && unresolved == 0 {
+        let len = self.len();
+        if cnt == len && unresolved == 0 {
             return Ok(());
         }
         // With no BTF at all resolve_btfids may not even have counted them.
-        let missing = if cnt == self.names.len() { unresolved } else { self.names.len() };
+        let missing = if cnt == len { unresolved } else { len };
         kernel::pr_err!(
             "kfunc set {}: {} of its {} kfuncs have no BTF id; build the module with the \
              kfunc-rs BTF step (PAHOLE=<kfunc-rs>/scripts/kfunc-rs-pahole, see rust/kfunc.mk)\n",
             self.name,
             missing,
-            self.names.len()
+            len
         );
         Err(EINVAL)
     }

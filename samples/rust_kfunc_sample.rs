@@ -11,10 +11,12 @@
 //! The set is registered for tracing and syscall programs; its filter lets
 //! only the tp_btf kind of tracing program use it.
 
-use core::cell::UnsafeCell;
+use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use kernel::bindings::{self, task_struct};
+use kernel::bindings;
 use kernel::prelude::*;
+use kernel::sync::aref::{ARef, AlwaysRefCounted};
+use kernel::task::Task;
 use kfunc::prelude::*;
 
 module! {
@@ -30,104 +32,103 @@ const NR_COUNTERS: u32 = 4;
 
 btf_struct! {
     /// A counter of this module, handed to BPF programs by reference.
+    /// Every member is atomic (`#[shared]`), so kfuncs may take it as
+    /// `&rs_counter` although programs and other CPUs use it meanwhile.
+    #[shared]
     pub struct rs_counter {
         /// The count, updated by `rs_counter_add`.
-        pub value: u64,
+        pub value: AtomicU64,
         /// The counter's index.
-        pub id: u32,
+        pub id: AtomicU32,
         /// References held by BPF programs.
-        pub refs: u32,
+        pub refs: AtomicU32,
     }
 }
 
-/// The module's counters, updated only through atomic accesses.
-struct Counters([UnsafeCell<rs_counter>; NR_COUNTERS as usize]);
-
-// SAFETY: every access to a counter's fields after initialization is atomic.
-unsafe impl Sync for Counters {}
-
-static COUNTERS: Counters = Counters({
+/// The module's counters.
+static COUNTERS: [rs_counter; NR_COUNTERS as usize] = {
+    let mut c = [const {
+        rs_counter {
+            value: AtomicU64::new(0),
+            id: AtomicU32::new(0),
+            refs: AtomicU32::new(0),
+        }
+    }; NR_COUNTERS as usize];
     let mut i = 0;
-    let mut c = [const { UnsafeCell::new(rs_counter { value: 0, id: 0, refs: 0 }) }; NR_COUNTERS as usize];
     while i < c.len() {
-        c[i] = UnsafeCell::new(rs_counter { value: 0, id: i as u32, refs: 0 });
+        c[i].id = AtomicU32::new(i as u32);
         i += 1;
     }
     c
-});
+};
 
-/// The `refs` field of `counter`, atomically.
-///
-/// # Safety
-///
-/// `counter` must point to one of `COUNTERS`.
-unsafe fn refs<'a>(counter: *mut rs_counter) -> &'a AtomicU32 {
-    // SAFETY: `counter` is a counter of `COUNTERS` (a static), whose fields
-    // are only accessed atomically.
-    unsafe { AtomicU32::from_ptr(&raw mut (*counter).refs) }
+// SAFETY: the counters are statics: they outlive every reference, and
+// `refs` only counts the references BPF programs hold.
+unsafe impl AlwaysRefCounted for rs_counter {
+    fn inc_ref(&self) {
+        self.refs.fetch_add(1, Ordering::Relaxed);
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: `obj` is one of `COUNTERS`, always valid.
+        unsafe { obj.as_ref() }.refs.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The task with the given pid in the caller's pid namespace, with a
+/// reference.
+fn task_by_pid(pid: i32) -> Option<ARef<Task>> {
+    // SAFETY: `find_get_pid` takes no pointer; it returns a counted
+    // reference or NULL.
+    let pid = unsafe { bindings::find_get_pid(pid) };
+    if pid.is_null() {
+        return None;
+    }
+    // SAFETY: `pid` is a valid counted reference, dropped right after.
+    let task = unsafe { bindings::get_pid_task(pid, bindings::pid_type_PIDTYPE_PID) };
+    // SAFETY: we own the reference `find_get_pid` took.
+    unsafe { bindings::put_pid(pid) };
+    // SAFETY: `get_pid_task` returned NULL or a task with a reference that
+    // is now ours; `Task` wraps `task_struct`.
+    NonNull::new(task.cast::<Task>()).map(|t| unsafe { ARef::from_raw(t) })
 }
 
 kfunc_set! {
-    /// The kfuncs of this sample.
+    /// The kfuncs of this sample. Their bodies need no `unsafe`: the types
+    /// say what the verifier checked, and imply the flags.
     pub static SAMPLE_KFUNCS: KfuncSet = filter(sample_filter);
 
     /// Finds the task with the given pid in the caller's pid namespace and
-    /// takes a reference to it; `rs_task_release` drops it.
-    #[flags(ACQUIRE | RET_NULL)]
-    pub fn rs_task_acquire(pid: i32) -> *mut task_struct {
-        // SAFETY: `find_get_pid` takes no pointer; it returns a counted
-        // reference or NULL.
-        let pid = unsafe { bindings::find_get_pid(pid) };
-        if pid.is_null() {
-            return core::ptr::null_mut();
-        }
-        // SAFETY: `pid` is a valid counted reference, dropped right after.
-        let task = unsafe { bindings::get_pid_task(pid, bindings::pid_type_PIDTYPE_PID) };
-        // SAFETY: we own the reference `find_get_pid` took.
-        unsafe { bindings::put_pid(pid) };
-        task
+    /// takes a reference to it (`ACQUIRE | RET_NULL`, from the return
+    /// type); `rs_task_release` drops it.
+    pub fn rs_task_acquire(pid: i32) -> Option<ARef<Task>> {
+        task_by_pid(pid)
     }
 
-    /// Drops the task reference taken by `rs_task_acquire`.
-    #[flags(RELEASE)]
-    pub fn rs_task_release(task: *mut task_struct) {
-        // SAFETY: the verifier only passes a reference that a program
-        // acquired and now gives up.
-        unsafe { bindings::put_task_struct(task) };
+    /// Drops the task reference taken by `rs_task_acquire` (`RELEASE`, from
+    /// the `ARef` parameter).
+    pub fn rs_task_release(task: ARef<Task>) {
+        drop(task);
     }
 
     /// Zeroes the first `mem__sz` bytes at `mem`.
-    pub fn rs_memzero(mem: *mut u8, mem__sz: u32) {
-        // SAFETY: the verifier checked that `mem` points to `mem__sz`
-        // writable bytes of the program's memory.
-        unsafe { core::ptr::write_bytes(mem, 0, mem__sz as usize) };
+    pub fn rs_memzero(mem: Mem<'_>) {
+        mem.fill(0);
     }
 
     /// Takes a reference to counter `id`, or returns NULL if there is none.
-    #[flags(ACQUIRE | RET_NULL)]
-    pub fn rs_counter_acquire(id: u32) -> *mut rs_counter {
-        if id >= NR_COUNTERS {
-            return core::ptr::null_mut();
-        }
-        let counter = COUNTERS.0[id as usize].get();
-        // SAFETY: `counter` is one of `COUNTERS`.
-        unsafe { refs(counter) }.fetch_add(1, Ordering::Relaxed);
-        counter
+    pub fn rs_counter_acquire(id: u32) -> Option<ARef<rs_counter>> {
+        COUNTERS.get(id as usize).map(ARef::from)
     }
 
     /// Adds `delta` to the counter and returns its new value.
-    pub fn rs_counter_add(counter: *mut rs_counter, delta: u64) -> u64 {
-        // SAFETY: the verifier only passes a trusted pointer to an
-        // `rs_counter`, and only this module makes those: one of `COUNTERS`.
-        let value = unsafe { AtomicU64::from_ptr(&raw mut (*counter).value) };
-        value.fetch_add(delta, Ordering::Relaxed) + delta
+    pub fn rs_counter_add(counter: &rs_counter, delta: u64) -> u64 {
+        counter.value.fetch_add(delta, Ordering::Relaxed) + delta
     }
 
     /// Drops a reference taken by `rs_counter_acquire`.
-    #[flags(RELEASE)]
-    pub fn rs_counter_release(counter: *mut rs_counter) {
-        // SAFETY: as in `rs_counter_add`.
-        unsafe { refs(counter) }.fetch_sub(1, Ordering::Relaxed);
+    pub fn rs_counter_release(counter: ARef<rs_counter>) {
+        drop(counter);
     }
 }
 
@@ -145,7 +146,7 @@ impl kernel::Module for RustKfuncSample {
         SAMPLE_KFUNCS.register(module, &[ProgType::TRACING, ProgType::SYSCALL])?;
         pr_info!(
             "registered {} kfuncs for tracing and syscall programs\n",
-            SAMPLE_KFUNCS.kfunc_names().len()
+            SAMPLE_KFUNCS.len()
         );
         Ok(Self)
     }

@@ -41,6 +41,12 @@ mkdir -p "$out/bpf" "$out/include"
 if ! [ -f "$out/include/vmlinux.h" ] || [ "$kbuild/vmlinux" -nt "$out/include/vmlinux.h" ]; then
 	"$tools/bin/bpftool" btf dump file "$kbuild/vmlinux" format c | write_atomic "$out/include/vmlinux.h"
 fi
+# The BPF-side header of each kfunc-rs module, from its final BTF: BPF
+# programs include <module>.kfuncs.h instead of hand-written prototypes.
+for m in $modules; do
+	"$bin/kfunc-btf" header --base "$kbuild/vmlinux" "$m" -o "$out/include/$(basename "${m%.ko}").kfuncs.h" \
+		|| die "kfunc-btf header $m failed"
+done
 bpf_objs=
 for c in "$KFUNC_RS_ROOT"/samples/bpf/*.bpf.c; do
 	o=$out/bpf/$(basename "${c%.c}").o

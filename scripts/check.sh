@@ -58,6 +58,11 @@ if [ -n "$env_file" ]; then
 	(. "$env_file" && ! grep -e '^warning' -e '^error' "$OUT/modules.log") >"$tmp/w" 2>&1 \
 		&& pass "modules build without compiler warnings" || { cat "$tmp/w"; fail "modules build without compiler warnings"; }
 	check "kernel crates clippy clean (CLIPPY=1)" "$KFUNC_RS_ROOT/scripts/kernel-clippy.sh" "$env_file"
+	# shellcheck disable=SC1090
+	ksrc=$(. "$env_file" && cd "$KBUILD/source" 2>/dev/null && pwd || echo "$KBUILD")
+	check "kernel-side Rust rustfmt clean (the kernel's .rustfmt.toml)" \
+		rustfmt --check --edition 2021 --config-path "$ksrc/.rustfmt.toml" \
+		rust/kfunc.rs samples/*.rs tests/conformance/*.rs tests/nobtf/*.rs tests/compile-fail/*.rs
 else
 	fail "kernel-side lint (nothing built)"
 fi
@@ -82,6 +87,21 @@ if [ -n "$env_file" ]; then
 	done
 else
 	fail "module BTF flow (nothing built)"
+fi
+
+echo "== BPF-side headers (<module>.kfuncs.h)"
+if [ -n "$env_file" ]; then
+	# shellcheck disable=SC1090
+	for ko in $(. "$env_file" && echo "$MODULES"); do
+		h=$(. "$env_file" && echo "$OUT/include")/$(basename "${ko%.ko}").kfuncs.h
+		[ -f "$h" ] || continue
+		check "$(basename "$h") agrees with bpftool's format c of the module's BTF" \
+			"$KFUNC_RS_ROOT/scripts/header-check.sh" "$env_file" "$ko"
+	done
+	check "a BPF program whose prototype disagrees with the module does not build, naming the kfunc" \
+		"$KFUNC_RS_ROOT/scripts/bpf-proto-check.sh" "$env_file"
+else
+	fail "BPF-side headers (nothing built)"
 fi
 
 echo "== compile-fail (mistaken kfunc declarations must not build)"

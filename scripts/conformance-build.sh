@@ -3,10 +3,12 @@
 # test time (nothing of it is copied into this repository):
 # - the C bpf_testmod.ko of tools/testing/selftests/bpf/test_kmods, built
 #   out of tree against the test kernel;
-# - each upstream BPF program file named in tests/conformance/*.cases,
-#   compiled with clang and the selftests' own headers.
+# - each upstream BPF program file named in tests/conformance/*.cases
+#   (first field) or *.list (one name a line), compiled with clang and the
+#   selftests' own headers.
 # Prints CONFORMANCE_MODULES, CONFORMANCE_BPF_OBJS and CONFORMANCE_CASES
-# assignments for build.env.
+# (the .cases and .list files, for the initramfs) assignments for
+# build.env.
 #
 #   conformance-build.sh <build.env being written>
 . "$(dirname "$0")/common.sh"
@@ -33,12 +35,14 @@ kmake "$KBUILD" "$out/c_testmod" "$out/c_testmod" "$out/c_testmod.log" \
 	|| die "building the C bpf_testmod failed"
 
 objs=
-cases=$(ls "$KFUNC_RS_ROOT"/tests/conformance/*.cases)
-for obj in $(cat $cases | sed -e 's/#.*//' | awk 'NF { print $1 }' | sort -u); do
+cases=$(ls "$KFUNC_RS_ROOT"/tests/conformance/*.cases "$KFUNC_RS_ROOT"/tests/conformance/*.list 2>/dev/null || true)
+[ -n "$cases" ] || die "no .cases or .list files in $KFUNC_RS_ROOT/tests/conformance"
+# shellcheck disable=SC2086 # a list of paths
+for obj in $(sed -e 's/#.*//' $cases | awk 'NF { print $1 }' | sort -u); do
 	c=$sel/progs/$obj.c
 	[ -f "$c" ] || die "$obj: no $c in the kernel tree"
 	"$CLANG" -g -O2 -target bpf -D__TARGET_ARCH_x86 -mcpu=v3 -Wno-missing-declarations \
-		-Wno-compare-distinct-pointer-types -I"$OUT/include" -I"$tools/include" -I"$sel" -I"$sel/progs" \
+		-Wno-compare-distinct-pointer-types -I"$OUT/include" -I"$tools/include" -I"$sel" -I"$sel/progs" -I"$sel/libarena/include" \
 		-I"$src/tools/include/uapi" -I"$src/tools/include" -c "$c" -o "$out/bpf/$obj.bpf.o.tmp" \
 		2>"$out/bpf/$obj.log" || { cat "$out/bpf/$obj.log" >&2; die "compiling $c failed"; }
 	mv -f "$out/bpf/$obj.bpf.o.tmp" "$out/bpf/$obj.bpf.o"

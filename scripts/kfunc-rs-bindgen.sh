@@ -13,6 +13,7 @@
 #   flags_generated.rs         a KfuncFlags constant per KF_* of include/linux/btf.h
 #   prog_types_generated.rs    a ProgType constant per enum bpf_prog_type value
 #   kernel_types_generated.rs  every struct/union of kernel::bindings
+#   limits_generated.rs        how many parameters a kfunc may have
 set -eu
 
 bindgen=$1 srctree=$2 objtree=$3 helper=$4 out=$5
@@ -47,6 +48,7 @@ trap 'rm -rf "$tmp"' EXIT
 	--allowlist-type bpf_prog --allowlist-type btf_id_dtor_kfunc \
 	--allowlist-function register_btf_kfunc_id_set --allowlist-function register_btf_id_dtor_kfuncs \
 	--allowlist-var 'KF_.*' --allowlist-var BTF_SET8_KFUNCS --allowlist-var EACCES \
+	--allowlist-var MAX_BPF_FUNC_ARGS --allowlist-var MAX_BPF_FUNC_REG_ARGS \
 	--constified-enum-module bpf_prog_type --constified-enum-module bpf_attach_type \
 	--opaque-type module --opaque-type bpf_prog_aux --opaque-type sock_fprog_kern \
 	--opaque-type bpf_prog_stats --opaque-type 'bpf_insn' \
@@ -64,6 +66,12 @@ sed -n 's/^pub const KF_\([A-Z0-9_]*\): u32 = .*;$/\1/p' "$gen" | sort -u | whil
 		"$srctree/include/linux/btf.h" | head -n1)
 	printf '    /// `KF_%s`%s\n    pub const %s: Self = Self(bindings::KF_%s);\n' \
 		"$f" "${doc:+: $doc}" "$f" "$f"
+done
+# The flags the crate's own checks test for, which older kernels lack:
+# empty there, so that the checks compile for every kernel.
+for f in ARENA_RET ARENA_ARG1 ARENA_ARG2 IMPLICIT_ARGS; do
+	if grep -q "^pub const KF_$f: u32" "$gen"; then v="bindings::KF_$f"; else v=0; fi
+	printf '    /// `KF_%s`, or no flag if this kernel lacks it.\n    pub(crate) const OPT_%s: Self = Self(%s);\n' "$f" "$f" "$v"
 done
 echo "}"
 } >"$tmp/flags_generated.rs"
@@ -89,6 +97,25 @@ grep -q 'pub const TRACING:' "$tmp/prog_types_generated.rs" || fail "no bpf_prog
 	echo "}"
 } >"$tmp/kernel_types_generated.rs"
 
-for f in bindings_generated.rs flags_generated.rs prog_types_generated.rs kernel_types_generated.rs; do
+# Kfunc parameters: MAX_BPF_FUNC_REG_ARGS in registers and, where the
+# kernel and this architecture's BPF JIT pass kfunc arguments on the
+# stack (bpf_jit_supports_stack_args()), up to MAX_BPF_FUNC_ARGS.
+grep -q '^pub const MAX_BPF_FUNC_REG_ARGS: u32' "$gen" || fail "no MAX_BPF_FUNC_REG_ARGS in the bindings"
+# Kbuild exports SRCARCH.
+srcarch=${SRCARCH:-$(sed -n 's/^CONFIG_X86=y$/x86/p; s/^CONFIG_ARM64=y$/arm64/p' include/config/auto.conf | head -n1)}
+if grep -q 'bool bpf_jit_supports_stack_args' "$srctree/include/linux/filter.h" 2>/dev/null &&
+	grep -qs '^bool bpf_jit_supports_stack_args' "$srctree/arch/$srcarch/net/"*.c; then
+	max=bindings::MAX_BPF_FUNC_ARGS
+else
+	max=bindings::MAX_BPF_FUNC_REG_ARGS
+fi
+cat >"$tmp/limits_generated.rs" <<EOS
+/// The most parameters a kfunc may have with this kernel and architecture.
+pub const KFUNC_MAX_ARGS: usize = crate::$max as usize;
+/// The most kfunc parameters passed in registers (\`MAX_BPF_FUNC_REG_ARGS\`).
+pub const KFUNC_MAX_REG_ARGS: usize = crate::bindings::MAX_BPF_FUNC_REG_ARGS as usize;
+EOS
+
+for f in bindings_generated.rs flags_generated.rs prog_types_generated.rs kernel_types_generated.rs limits_generated.rs; do
 	if ! cmp -s "$tmp/$f" "$out/$f"; then mv -f "$tmp/$f" "$out/$f"; fi
 done

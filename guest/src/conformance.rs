@@ -1,17 +1,25 @@
-//! Upstream conformance: the kernel's own kfunc_call selftest programs,
+//! Upstream conformance: the kernel's own BPF selftest programs,
 //! unchanged, against the C bpf_testmod and against its Rust port.
 //!
-//! The cases come from the `.cases` files of tests/conformance/ (copied
-//! into the initramfs): one line per case, `<object> <program> <run>
-//! <expectation>`, as upstream's prog_tests list them. Every case runs
-//! against each module in turn (they export the same kfunc names, so only
-//! one can be loaded at a time), and a case passes when both modules meet
-//! upstream's expectation with the same observable result.
+//! The cases come from the data files of tests/conformance/ (copied into
+//! the initramfs):
+//! - `.cases` files: one line per case, `<object> <program> <run>
+//!   <expectation>`, as upstream's prog_tests/*.c drive those programs;
+//! - `.list` files: one object per line, a program file upstream runs with
+//!   `RUN_TESTS()`, whose annotations (`__success`, `__msg`, ...) state the
+//!   expectations; [`crate::test_loader`] reads them from the object and
+//!   makes each of upstream's subtests a case.
+//!
+//! Every case runs against each module in turn (they export the same
+//! kfunc names, so only one can be loaded at a time), and a case passes
+//! when both modules meet upstream's expectation with the same observable
+//! result.
 
 use crate::bpf::{self, Input};
 use crate::kmod;
 use crate::ktap::Test;
 use crate::paths;
+use crate::test_loader::{self, Driver, Env, Outcome, Subtest};
 use anyhow::{bail, ensure, Context, Result};
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -105,6 +113,96 @@ pub fn parse_cases(text: &str) -> Result<Vec<Case>> {
     Ok(cases)
 }
 
+/// Parses a `.list` file: per line, an object (`<name>` for
+/// progs/<name>.c) and how upstream's prog_tests run it, `RUN_TESTS`
+/// (the default) or verifier.c's `RUN`; `#` starts a comment.
+pub fn parse_list(text: &str) -> Result<Vec<(String, Driver)>> {
+    let mut objects = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let driver = match words.get(1).copied() {
+            _ if words.is_empty() => continue,
+            None | Some("RUN_TESTS") => Driver::RunTests,
+            Some("RUN") => Driver::Run,
+            Some(d) => bail!(
+                "line {}: {line}: unknown driver {d} (RUN_TESTS or RUN)",
+                n + 1
+            ),
+        };
+        let name = words[0];
+        ensure!(
+            words.len() <= 2 && !name.ends_with(".c") && !name.ends_with(".o"),
+            "line {}: {line}: expected <name> [RUN_TESTS|RUN], for progs/<name>.c",
+            n + 1
+        );
+        objects.push((name.to_string(), driver));
+    }
+    Ok(objects)
+}
+
+/// A row of the table: a `.cases` line or a test_loader subtest.
+pub enum Row {
+    /// A hand-written case.
+    Case(Case),
+    /// A subtest of an annotated program file.
+    Loader(Subtest),
+}
+
+impl Row {
+    fn object(&self) -> &str {
+        match self {
+            Row::Case(c) => &c.object,
+            Row::Loader(t) => &t.specs.object,
+        }
+    }
+
+    /// The program (and mode) the row tests.
+    fn name(&self) -> String {
+        match self {
+            Row::Case(c) => c.program.clone(),
+            Row::Loader(t) => t.name(),
+        }
+    }
+
+    /// The KTAP test's name: the object and the name, with upstream's
+    /// description and, for a test upstream skips here, why.
+    fn test_name(&self) -> String {
+        let mut name = format!("conformance: {}/{}", self.object(), self.name());
+        if let Row::Loader(t) = self {
+            if let Some(d) = t.description() {
+                name.push_str(&format!(" ({})", d.replace('#', "")));
+            }
+            if let Some(why) = t.skip_reason() {
+                name.push_str(&format!(
+                    " [skipped, as upstream does here: {}]",
+                    why.replace('#', "")
+                ));
+            }
+        }
+        name
+    }
+
+    fn expectation(&self) -> String {
+        match self {
+            Row::Case(c) => format!("{:?}", c.expect),
+            Row::Loader(t) => t.expectation(),
+        }
+    }
+
+    /// What the row gives against the loaded module.
+    fn run(&self) -> Result<Outcome> {
+        match self {
+            Row::Case(c) => run_case(c).map(|(result, ok)| Outcome {
+                result,
+                ok,
+                detail: String::new(),
+            }),
+            Row::Loader(t) => Ok(t.run()),
+        }
+    }
+}
+
 /// upstream's pkt_v4 (network_helpers.c): Ethernet (IPv4), IPv4 (ihl 5,
 /// TCP, tot_len 123), TCP (doff 5, urg_ptr 123); 54 bytes.
 fn pkt_v4() -> Vec<u8> {
@@ -181,49 +279,92 @@ fn run_case(case: &Case) -> Result<(String, bool)> {
     })
 }
 
-/// The results of every case against one module, by case index.
-type Column = Vec<Result<(String, bool), String>>;
+/// The results of every row against one module, by row index.
+type Column = Vec<Result<Outcome, String>>;
 
-fn run_column(module: &str, cases: &[Case]) -> Result<Column> {
+fn run_column(module: &str, rows: &[Row]) -> Result<Column> {
     kmod::insmod(&paths::module(module))?;
-    let col = cases
+    let col = rows
         .iter()
-        .map(|c| run_case(c).map_err(|e| format!("{e:#}")))
+        .map(|r| r.run().map_err(|e| format!("{e:#}")))
         .collect();
     // Objects are dropped by now; the module may still be held briefly.
     kmod::rmmod_patiently(module, std::time::Duration::from_secs(10))?;
     Ok(col)
 }
 
-/// The conformance tests: one per case, each comparing both columns.
-pub fn tests() -> Vec<Test<'static>> {
-    let files = paths::data_files(".cases");
-    let mut cases = Vec::new();
-    let mut problems = Vec::new();
-    for f in &files {
-        match std::fs::read_to_string(f)
-            .map_err(anyhow::Error::from)
-            .and_then(|t| parse_cases(&t))
-        {
-            Ok(c) => cases.extend(c),
-            Err(e) => problems.push(format!("{}: {e:#}", f.display())),
+/// Reads a data file with `parse`, noting a failure in `problems`.
+fn read_data<T>(
+    f: &std::path::Path,
+    parse: fn(&str) -> Result<Vec<T>>,
+    problems: &mut Vec<String>,
+) -> Vec<T> {
+    match std::fs::read_to_string(f)
+        .map_err(anyhow::Error::from)
+        .and_then(|t| parse(&t))
+    {
+        Ok(v) => v,
+        Err(e) => {
+            problems.push(format!("{}: {e:#}", f.display()));
+            Vec::new()
         }
     }
-    if files.is_empty() {
-        problems.push("no .cases files in the initramfs".into());
+}
+
+/// The rows: the `.cases` lines, then the subtests of the `.list`ed
+/// objects.
+fn rows(problems: &mut Vec<String>) -> Vec<Row> {
+    let case_files = paths::data_files(".cases");
+    let list_files = paths::data_files(".list");
+    if case_files.is_empty() && list_files.is_empty() {
+        problems.push("no .cases or .list files in the initramfs".into());
     }
+    let mut rows: Vec<Row> = Vec::new();
+    for f in &case_files {
+        rows.extend(
+            read_data(f, parse_cases, problems)
+                .into_iter()
+                .map(Row::Case),
+        );
+    }
+    let objects: Vec<(String, Driver)> = list_files
+        .iter()
+        .flat_map(|f| read_data(f, parse_list, problems))
+        .collect();
+    if objects.is_empty() {
+        return rows;
+    }
+    let env = Rc::new(Env::probe());
+    for (object, driver) in objects {
+        let path = paths::bpf_obj(&format!("{object}.bpf.o"));
+        match test_loader::read_object(&object, &path, driver, &env) {
+            Ok(specs) => rows.extend(
+                test_loader::subtests(&Rc::new(specs), &env)
+                    .into_iter()
+                    .map(Row::Loader),
+            ),
+            Err(e) => problems.push(format!("{object}: {e:#}")),
+        }
+    }
+    rows
+}
+
+/// The conformance tests: one per row, each comparing both columns.
+pub fn tests() -> Vec<Test<'static>> {
+    let mut problems = Vec::new();
+    let rows = rows(&mut problems);
     let columns: Rc<BTreeMap<&str, Result<Column, String>>> = Rc::new(
         MODULES
             .iter()
             .map(|(title, module)| {
                 (
                     *title,
-                    run_column(module, &cases).map_err(|e| format!("{module}: {e:#}")),
+                    run_column(module, &rows).map_err(|e| format!("{module}: {e:#}")),
                 )
             })
             .collect(),
     );
-    print_table(&cases, &columns);
+    print_table(&rows, &columns);
 
     let mut tests = Vec::new();
     for p in problems {
@@ -241,42 +382,42 @@ pub fn tests() -> Vec<Test<'static>> {
             },
         ));
     }
-    for (i, case) in cases.into_iter().enumerate() {
+    for (i, row) in rows.into_iter().enumerate() {
         let columns = columns.clone();
-        tests.push(Test::new(
-            format!("conformance: {}/{}", case.object, case.program),
-            move || {
-                let mut seen = Vec::new();
-                for (title, _) in MODULES {
-                    let col = columns[title]
-                        .as_ref()
-                        .map_err(|e| anyhow::anyhow!("{e}"))?;
-                    match &col[i] {
-                        Ok((result, true)) => seen.push(result.clone()),
-                        Ok((result, false)) => {
-                            bail!("{title}: {result}; upstream expects {:?}", case.expect)
-                        }
-                        Err(e) => bail!("{title}: could not run: {e}"),
-                    }
+        tests.push(Test::new(row.test_name(), move || {
+            let mut seen = Vec::new();
+            for (title, _) in MODULES {
+                let col = columns[title]
+                    .as_ref()
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                match &col[i] {
+                    Ok(o) if o.ok => seen.push(o.result.clone()),
+                    Ok(o) => bail!(
+                        "{title}: {}; upstream expects {}\n{}",
+                        o.result,
+                        row.expectation(),
+                        o.detail.trim_end()
+                    ),
+                    Err(e) => bail!("{title}: could not run: {e}"),
                 }
-                ensure!(
-                    seen.windows(2).all(|w| w[0] == w[1]),
-                    "the columns differ: {seen:?}"
-                );
-                Ok(())
-            },
-        ));
+            }
+            ensure!(
+                seen.windows(2).all(|w| w[0] == w[1]),
+                "the columns differ: {seen:?}"
+            );
+            Ok(())
+        }));
     }
     tests
 }
 
 /// Prints the side-by-side table as KTAP diagnostics ("# |" lines, which
 /// the host's testbed always shows).
-fn print_table(cases: &[Case], columns: &BTreeMap<&str, Result<Column, String>>) {
+fn print_table(rows: &[Row], columns: &BTreeMap<&str, Result<Column, String>>) {
     let cell = |title: &str, i: usize| match &columns[title] {
         Err(_) => "not run".to_string(),
         Ok(col) => match &col[i] {
-            Ok((r, ok)) => format!("{}{r}", if *ok { "" } else { "FAIL: " }),
+            Ok(o) => format!("{}{}", if o.ok { "" } else { "FAIL: " }, o.result),
             Err(e) => format!("error: {e}"),
         },
     };
@@ -284,10 +425,20 @@ fn print_table(cases: &[Case], columns: &BTreeMap<&str, Result<Column, String>>)
         "# | {:<45} | {:<62} | {:<62} |",
         "case", "C bpf_testmod", "Rust bpf_testmod_rs"
     );
-    for (i, c) in cases.iter().enumerate() {
+    let mut object = "";
+    for (i, r) in rows.iter().enumerate() {
+        if r.object() != object {
+            object = r.object();
+            println!(
+                "# | {:<45} | {:<62} | {:<62} |",
+                format!("[{object}]"),
+                "",
+                ""
+            );
+        }
         println!(
             "# | {:<45} | {:<62} | {:<62} |",
-            c.program,
+            r.name(),
             cell("C", i),
             cell("Rust", i)
         );
@@ -327,6 +478,30 @@ mod tests {
         let text = include_str!("../../tests/conformance/kfunc_call.cases");
         let cases = parse_cases(text).unwrap();
         assert_eq!(cases.len(), 23, "prog_tests/kfunc_call.c has 23 cases");
+    }
+
+    #[test]
+    fn parses_lists() {
+        let l = parse_list(
+            "# comment\n\nverifier_zext\n  map_kptr_fail  # why\nverifier_and RUN\nx RUN_TESTS\n",
+        )
+        .unwrap();
+        let want = [
+            ("verifier_zext", Driver::RunTests),
+            ("map_kptr_fail", Driver::RunTests),
+            ("verifier_and", Driver::Run),
+            ("x", Driver::RunTests),
+        ];
+        assert_eq!(l, want.map(|(n, d)| (n.to_string(), d)));
+        assert!(parse_list("verifier_zext.c").is_err());
+        assert!(parse_list("a b").is_err());
+        assert!(parse_list("a RUN c").is_err());
+    }
+
+    #[test]
+    fn the_shipped_list_parses() {
+        let text = include_str!("../../tests/conformance/test_loader.list");
+        parse_list(text).unwrap();
     }
 
     #[test]

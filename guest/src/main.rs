@@ -8,10 +8,12 @@
 mod bpf;
 mod conformance;
 mod demo;
+mod disasm;
 mod kmod;
 mod ktap;
 mod paths;
 mod sample;
+mod test_loader;
 
 fn main() {
     bpf::capture_libbpf_log();

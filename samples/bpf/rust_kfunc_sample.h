@@ -7,18 +7,8 @@
 #ifndef RUST_KFUNC_SAMPLE_H
 #define RUST_KFUNC_SAMPLE_H
 
-struct rs_counter {
-	u64 value;
-	u32 id;
-	u32 refs;
-} __attribute__((preserve_access_index));
-
-extern struct task_struct *rs_task_acquire(s32 pid) __ksym;
-extern void rs_task_release(struct task_struct *task) __ksym;
-extern void rs_memzero(u8 *mem, u32 mem__sz) __ksym;
-extern struct rs_counter *rs_counter_acquire(u32 id) __ksym;
-extern u64 rs_counter_add(struct rs_counter *counter, u64 delta) __ksym;
-extern void rs_counter_release(struct rs_counter *counter) __ksym;
+/* The module's kfuncs and struct rs_counter, generated from its BTF. */
+#include "rust_kfunc_sample.kfuncs.h"
 
 #define MEMZERO_BUF 16
 

@@ -41,7 +41,7 @@ __bpf_kfunc void rs_task_release(struct task_struct *task)
 	put_task_struct(task);
 }
 
-__bpf_kfunc void rs_memzero(u8 *mem, u32 mem__sz)
+__bpf_kfunc void rs_memzero(void *mem, u32 mem__sz)
 {
 	memset(mem, 0, mem__sz);
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-//! `Option<u32>` has no C layout: the return type is rejected too.
-// expect: `Option<u32>` has no BTF meaning, so it cannot cross the kfunc boundary
+
+//! `Option<u32>` may be NULL-like but is no C type: the return type is rejected.
+// expect: `Option<u32>` cannot be a kfunc return type
 // expect: required by a bound in `rs_bad_return::r#return`
 
 kfunc::kfunc_set! {
@@ -11,4 +12,3 @@ kfunc::kfunc_set! {
         Some(id)
     }
 }
-

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
+
 //! A Rust enum carrying data has no BTF meaning.
-// expect: `Shape` has no BTF meaning, so it cannot cross the kfunc boundary
+// expect: `Shape` cannot be a kfunc parameter
 // expect: required by a bound in `rs_bad_enum::shape`
 
 /// Not a C type.
@@ -20,4 +21,3 @@ kfunc::kfunc_set! {
         id
     }
 }
-

@@ -11,4 +11,3 @@ kfunc::kfunc_set! {
         id
     }
 }
-

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-//! A slice has no C layout: the kfunc must not compile.
-// expect: `&[u8]` has no BTF meaning, so it cannot cross the kfunc boundary
+
+//! A slice is not offered: the region may alias other arguments and change under the kfunc (use `Mem<'_>`).
+// expect: `&[u8]` cannot be a kfunc parameter
 // expect: required by a bound in `rs_bad_slice::mem`
 
 kfunc::kfunc_set! {
@@ -11,4 +12,3 @@ kfunc::kfunc_set! {
         let _ = mem;
     }
 }
-

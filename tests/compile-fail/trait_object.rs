@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
+
 //! A trait object has no BTF meaning.
-// expect: rs_bad_dyn
-// expect: dyn Send
+// expect: `&dyn Send` cannot be a kfunc parameter
+// expect: required by a bound in `rs_bad_dyn::obj`
 
 kfunc::kfunc_set! {
     pub static BAD: KfuncSet;
@@ -11,4 +12,3 @@ kfunc::kfunc_set! {
         let _ = obj;
     }
 }
-

@@ -147,9 +147,14 @@ unsafe impl<T> Sync for Shared<T> {}
 static PROG_TEST_STRUCT: Shared<prog_test_ref_kfunc> = Shared(Opaque::new(prog_test_ref_kfunc {
     a: 42,
     b: 108,
-    memb: prog_test_member { m: prog_test_member1 { a: 0 }, c: 0 },
+    memb: prog_test_member {
+        m: prog_test_member1 { a: 0 },
+        c: 0,
+    },
     next: PROG_TEST_STRUCT.0.get(),
-    cnt: refcount_t { refs: bindings::atomic_t { counter: 1 } },
+    cnt: refcount_t {
+        refs: bindings::atomic_t { counter: 1 },
+    },
 }));
 
 /// What `bpf_testmod_test_mod_kfunc` last stored (a per-CPU variable in C).
@@ -372,13 +377,18 @@ impl kernel::Module for BpfTestmodRs {
         COMMON_KFUNCS.register(module, &[ProgType::UNSPEC])?;
         CHECK_KFUNCS.register(
             module,
-            &[ProgType::SCHED_CLS, ProgType::TRACING, ProgType::SYSCALL, ProgType::STRUCT_OPS],
+            &[
+                ProgType::SCHED_CLS,
+                ProgType::TRACING,
+                ProgType::SYSCALL,
+                ProgType::STRUCT_OPS,
+            ],
         )?;
         TESTMOD_DTORS.register(module)?;
         pr_info!(
             "registered {} + {} kfuncs and their destructors\n",
-            COMMON_KFUNCS.kfunc_names().len(),
-            CHECK_KFUNCS.kfunc_names().len()
+            COMMON_KFUNCS.len(),
+            CHECK_KFUNCS.len()
         );
         Ok(Self)
     }
@@ -389,7 +399,11 @@ impl Drop for BpfTestmodRs {
         // `bpf_kfunc_call_test_release` is in vmlinux, so references to
         // `prog_test_struct` may outlive the programs: wait for them.
         // SAFETY: a static, always live.
-        while unsafe { ref_count(PROG_TEST_STRUCT.0.get()) }.as_atomic().load(kernel::sync::atomic::Relaxed) > 1 {
+        while unsafe { ref_count(PROG_TEST_STRUCT.0.get()) }
+            .as_atomic()
+            .load(kernel::sync::atomic::Relaxed)
+            > 1
+        {
             kernel::time::delay::fsleep(kernel::time::Delta::from_millis(20));
         }
         // Let pending `testmod_free_cb` calls finish before the code goes.

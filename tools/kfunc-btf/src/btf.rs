@@ -16,6 +16,8 @@ pub enum Kind {
     Int,
     /// BTF_KIND_PTR
     Ptr,
+    /// BTF_KIND_ARRAY
+    Array,
     /// BTF_KIND_STRUCT
     Struct,
     /// BTF_KIND_UNION
@@ -32,6 +34,12 @@ pub enum Kind {
     FuncProto,
     /// BTF_KIND_ENUM64
     Enum64,
+    /// BTF_KIND_VAR
+    Var,
+    /// BTF_KIND_DATASEC
+    Datasec,
+    /// BTF_KIND_DECL_TAG
+    DeclTag,
     /// Any other kind, by number.
     Other(u32),
 }
@@ -41,6 +49,7 @@ impl Kind {
         match self {
             Kind::Int => sys::BTF_KIND_INT,
             Kind::Ptr => sys::BTF_KIND_PTR,
+            Kind::Array => sys::BTF_KIND_ARRAY,
             Kind::Struct => sys::BTF_KIND_STRUCT,
             Kind::Union => sys::BTF_KIND_UNION,
             Kind::Enum => sys::BTF_KIND_ENUM,
@@ -49,6 +58,9 @@ impl Kind {
             Kind::Func => sys::BTF_KIND_FUNC,
             Kind::FuncProto => sys::BTF_KIND_FUNC_PROTO,
             Kind::Enum64 => sys::BTF_KIND_ENUM64,
+            Kind::Var => sys::BTF_KIND_VAR,
+            Kind::Datasec => sys::BTF_KIND_DATASEC,
+            Kind::DeclTag => sys::BTF_KIND_DECL_TAG,
             Kind::Other(k) => k,
         }
     }
@@ -57,6 +69,7 @@ impl Kind {
         [
             Kind::Int,
             Kind::Ptr,
+            Kind::Array,
             Kind::Struct,
             Kind::Union,
             Kind::Enum,
@@ -65,6 +78,9 @@ impl Kind {
             Kind::Func,
             Kind::FuncProto,
             Kind::Enum64,
+            Kind::Var,
+            Kind::Datasec,
+            Kind::DeclTag,
         ]
         .into_iter()
         .find(|kind| kind.raw() == k)
@@ -159,6 +175,57 @@ impl Btf {
         // SAFETY: `base` is valid and outlives the result.
         let ptr = unsafe { sys::btf__new_empty_split(base.ptr.as_ptr()) };
         Self::from_raw(ptr, Some(base), "btf__new_empty_split")
+    }
+
+    /// The first type id of this BTF's own types (1, or the base's count
+    /// for split BTF).
+    pub fn first_own_id(&self) -> TypeId {
+        // SAFETY: valid BTF; the base, if any, is kept alive by `_base`
+        // (or by libbpf, for a distilled base it made).
+        let base = unsafe { sys::btf__base_btf(self.ptr.as_ptr()) };
+        if base.is_null() {
+            1
+        } else {
+            // SAFETY: `base` is a valid BTF.
+            unsafe { sys::btf__type_cnt(base) }
+        }
+    }
+
+    /// The element type of ARRAY `id`.
+    pub fn array_elem(&self, id: TypeId) -> Option<TypeId> {
+        if self.info(id)?.kind != Kind::Array {
+            return None;
+        }
+        // SAFETY: `id` is a valid ARRAY: a `btf_type` followed by a
+        // `btf_array`.
+        Some(unsafe {
+            (*sys::btf__type_by_id(self.ptr.as_ptr(), id)
+                .add(1)
+                .cast::<sys::btf_array>())
+            .type_
+        })
+    }
+
+    /// The target and component index of DECL_TAG `id`.
+    pub fn decl_tag(&self, id: TypeId) -> Option<(TypeId, i32)> {
+        let info = self.info(id)?;
+        if info.kind != Kind::DeclTag {
+            return None;
+        }
+        // SAFETY: `id` is a valid DECL_TAG: a `btf_type` followed by a
+        // `btf_decl_tag`.
+        let idx = unsafe {
+            let t = sys::btf__type_by_id(self.ptr.as_ptr(), id);
+            (*t.add(1).cast::<sys::btf_decl_tag>()).component_idx
+        };
+        Some((info.target, idx))
+    }
+
+    /// The C declaration of type `id` named `name` (`u64 value`, `struct
+    /// task_struct *f(s32 pid)`), as libbpf's btf_dump (and so bpftool)
+    /// writes it.
+    pub fn c_decl(&self, id: TypeId, name: &str) -> Result<String> {
+        crate::c_decl::emit(self.ptr.as_ptr(), id, name)
     }
 
     /// Number of type ids, including void and the base's types.
@@ -358,6 +425,45 @@ impl Btf {
             let err =
                 unsafe { sys::btf__add_func_param(self.ptr.as_ptr(), c.as_ptr(), *ty as i32) };
             check_id("btf__add_func_param", name, err)?;
+        }
+        Ok(id)
+    }
+
+    /// Adds a global, allocated variable `name` of type `ty`.
+    pub fn add_var(&mut self, name: &str, ty: TypeId) -> Result<TypeId> {
+        let c = c_string(name)?;
+        // SAFETY: valid BTF and C string.
+        let id = unsafe {
+            sys::btf__add_var(
+                self.ptr.as_ptr(),
+                c.as_ptr(),
+                sys::BTF_VAR_GLOBAL_ALLOCATED as i32,
+                ty as i32,
+            )
+        };
+        check_id("btf__add_var", name, id)
+    }
+
+    /// Adds a data section `name` of `size` bytes holding `vars` (variable
+    /// id, offset, size), which must be sorted by offset.
+    pub fn add_datasec(
+        &mut self,
+        name: &str,
+        size: u32,
+        vars: &[(TypeId, u32, u32)],
+    ) -> Result<TypeId> {
+        let c = c_string(name)?;
+        // SAFETY: valid BTF and C string.
+        let id = check_id("btf__add_datasec", name, unsafe {
+            sys::btf__add_datasec(self.ptr.as_ptr(), c.as_ptr(), size)
+        })?;
+        for (var, offset, vsize) in vars {
+            // SAFETY: valid BTF; the data section just added is the last
+            // type, which is what btf__add_datasec_var_info appends to.
+            let err = unsafe {
+                sys::btf__add_datasec_var_info(self.ptr.as_ptr(), *var as i32, *offset, *vsize)
+            };
+            check_id("btf__add_datasec_var_info", name, err)?;
         }
         Ok(id)
     }

@@ -5,12 +5,18 @@
 //! `struct task_struct`) the vmlinux one.
 
 use crate::btf::{Btf, Kind, TypeId};
+use crate::module::VarPlace;
 use crate::record::{KernelKind, Kfunc, Records, Struct, Type};
 use anyhow::{anyhow, bail, Context, Result};
 use std::collections::{HashMap, HashSet};
 
-/// Adds BTF for all records to `btf`. Returns the kfuncs' names.
-pub fn add_records(btf: &mut Btf, records: &Records) -> Result<Vec<String>> {
+/// Adds BTF for all records to `btf`; `places` says where each recorded
+/// variable is. Returns the kfuncs' names.
+pub fn add_records(
+    btf: &mut Btf,
+    records: &Records,
+    places: &HashMap<String, VarPlace>,
+) -> Result<Vec<String>> {
     let mut structs = HashMap::new();
     for s in &records.structs {
         if let Some(old) = structs.insert(s.name.as_str(), s) {
@@ -39,6 +45,7 @@ pub fn add_records(btf: &mut Btf, records: &Records) -> Result<Vec<String>> {
         emitter.kfunc(k)?;
         added.push(k.name.clone());
     }
+    emitter.vars(records, places)?;
     for w in &emitter.warnings {
         eprintln!("kfunc-btf: warning: {w}");
     }
@@ -58,6 +65,52 @@ struct Emitter<'a, 'r> {
 }
 
 impl Emitter<'_, '_> {
+    /// A `VAR` per variable and a `DATASEC` per section holding some, as
+    /// pahole writes them for C per-CPU variables.
+    fn vars(&mut self, records: &Records, places: &HashMap<String, VarPlace>) -> Result<()> {
+        /// A section's size and its variables (id, offset, size).
+        type Section = (u64, Vec<(u32, u32, u32)>);
+        let mut sections: std::collections::BTreeMap<&str, Section> =
+            std::collections::BTreeMap::new();
+        for v in &records.vars {
+            let place = places
+                .get(&v.name)
+                .with_context(|| format!("variable `{}` has no symbol", v.name))?;
+            if v.percpu != (place.section == ".data..percpu") {
+                bail!(
+                    "variable `{}` is recorded as {}per-CPU but is in section {}",
+                    v.name,
+                    if v.percpu { "" } else { "not " },
+                    place.section
+                );
+            }
+            if self.btf.find(&v.name, Kind::Var).is_some() {
+                bail!("variable `{}` already has BTF", v.name);
+            }
+            let ty = self
+                .type_id(&v.ty)
+                .with_context(|| format!("variable `{}` of type `{}`", v.name, v.ty))?;
+            let id = self.btf.add_var(&v.name, ty)?;
+            let entry = sections
+                .entry(place.section.as_str())
+                .or_insert((place.section_size, Vec::new()));
+            entry
+                .1
+                .push((id, u32::try_from(place.offset)?, u32::try_from(place.size)?));
+        }
+        for (name, (size, mut vars)) in sections {
+            if self.btf.find(name, Kind::Datasec).is_some() {
+                bail!(
+                    "section {name} already has a BTF DATASEC (C variables in the same module): \
+                     Rust and C ksyms in one section are not supported"
+                );
+            }
+            vars.sort_by_key(|v| v.1);
+            self.btf.add_datasec(name, u32::try_from(size)?, &vars)?;
+        }
+        Ok(())
+    }
+
     fn kfunc(&mut self, k: &Kfunc) -> Result<()> {
         if self.btf.find(&k.name, Kind::Func).is_some() {
             bail!(

@@ -9,7 +9,9 @@
 //! decl tags, sorting and the distilled base work as for C kfuncs.
 
 pub mod btf;
+mod c_decl;
 pub mod emit;
+pub mod header;
 pub mod module;
 pub mod record;
 
@@ -32,7 +34,7 @@ pub fn add(base: &Path, btf_path: &Path, module: &Path) -> Result<Vec<String>> {
                 .map(move |e| (s.name.as_str(), e.kfunc.as_str()))
         })
         .collect();
-    if m.records.kfuncs.is_empty() && m.records.structs.is_empty() {
+    if m.records.kfuncs.is_empty() && m.records.structs.is_empty() && m.records.vars.is_empty() {
         return Ok(Vec::new());
     }
     if !base.exists() {
@@ -43,7 +45,7 @@ pub fn add(base: &Path, btf_path: &Path, module: &Path) -> Result<Vec<String>> {
     }
     let base = Rc::new(Btf::parse(base)?);
     let mut split = Btf::parse_split(btf_path, base)?;
-    let added = emit::add_records(&mut split, &m.records)
+    let added = emit::add_records(&mut split, &m.records, &m.var_places)
         .with_context(|| format!("adding BTF for the Rust kfuncs of {}", module.display()))?;
     let missing: Vec<String> = in_sets
         .iter()
@@ -74,9 +76,13 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
         name.to_string_lossy(),
         std::process::id()
     ));
+    let mode = std::fs::metadata(path).ok().map(|m| m.permissions());
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(data)?;
+        if let Some(mode) = mode {
+            f.set_permissions(mode)?;
+        }
         f.sync_all()?;
         std::fs::rename(&tmp, path)
     })();

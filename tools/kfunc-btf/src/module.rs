@@ -66,6 +66,19 @@ impl std::fmt::Display for KfuncSet {
     }
 }
 
+/// Where a module variable is: what a BTF `DATASEC` entry says of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VarPlace {
+    /// Its section's name (`.data..percpu`, `.data`, `.bss`, `.rodata`).
+    pub section: String,
+    /// The section's size.
+    pub section_size: u64,
+    /// Its offset in the section.
+    pub offset: u64,
+    /// Its size.
+    pub size: u64,
+}
+
 /// What the BTF step reads from a module.
 #[derive(Debug, Default)]
 pub struct Module {
@@ -73,6 +86,8 @@ pub struct Module {
     pub records: Records,
     /// The kfunc sets, by name.
     pub sets: Vec<KfuncSet>,
+    /// Where the recorded variables are, by name.
+    pub var_places: std::collections::HashMap<String, VarPlace>,
 }
 
 /// The kfunc name in `__BTF_ID__func__<name>__<suffix>`, cut the way
@@ -162,11 +177,78 @@ impl Module {
             Some(s) => record::parse(s.data().context("cannot read the signature records")?)?,
             None => Records::default(),
         };
+        let mut var_places = std::collections::HashMap::new();
+        for v in &records.vars {
+            let sym = file
+                .symbols()
+                .find(|s| s.name() == Ok(v.name.as_str()) && s.is_definition())
+                .with_context(|| format!("variable {} has a record but no symbol", v.name))?;
+            let section = sym
+                .section_index()
+                .and_then(|i| file.section_by_index(i).ok())
+                .with_context(|| format!("variable {} is in no section", v.name))?;
+            var_places.insert(
+                v.name.clone(),
+                VarPlace {
+                    section: section.name()?.to_string(),
+                    section_size: section.size(),
+                    offset: sym.address() - section.address(),
+                    size: sym.size(),
+                },
+            );
+        }
         Ok(Self {
             records,
             sets: kfunc_sets(&file)?,
+            var_places,
         })
     }
+}
+
+/// Clears `SHF_ALLOC` of the records' section in the ELF file at `path`,
+/// so that the module loader leaves the records in the file instead of
+/// copying them into module memory: nothing at run time reads them. The
+/// file is replaced atomically. Returns whether the flag was set.
+pub fn unload_records(path: &Path) -> Result<bool> {
+    use object::read::elf::{FileHeader, SectionHeader};
+    use object::Endian;
+    let mut data =
+        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let (offset, flags) = {
+        let header = object::elf::FileHeader64::<object::Endianness>::parse(&*data)
+            .with_context(|| format!("{} is not a 64-bit ELF file", path.display()))?;
+        let endian = header.endian()?;
+        let sections = header.sections(endian, &*data)?;
+        let Some((index, section)) = sections
+            .iter()
+            .enumerate()
+            .find(|(_, s)| sections.section_name(endian, s) == Ok(record::SECTION.as_bytes()))
+        else {
+            return Ok(false);
+        };
+        let flags = section.sh_flags(endian).0;
+        // sh_flags is the third field of Elf64_Shdr, after two u32s.
+        let offset =
+            header.e_shoff(endian) as usize + index * usize::from(header.e_shentsize(endian)) + 8;
+        let alloc = object::elf::SHF_ALLOC.0;
+        if flags & alloc == 0 {
+            return Ok(false);
+        }
+        let new = flags & !alloc;
+        (
+            offset,
+            if endian.is_little_endian() {
+                new.to_le_bytes()
+            } else {
+                new.to_be_bytes()
+            },
+        )
+    };
+    data.get_mut(offset..offset + 8)
+        .context("section header outside the file")?
+        .copy_from_slice(&flags);
+    crate::write_atomic(path, &data)?;
+    Ok(true)
 }
 
 #[cfg(test)]

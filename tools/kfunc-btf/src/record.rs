@@ -1,41 +1,14 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Reads the signature records that the kfunc crate's macros place in a
-//! module's `.kfunc_rs.btf` section. The format is defined, and written,
-//! by rust/record.rs; the tests check both sides against each other.
+//! module's `.kfunc_rs.btf` section. The format, its constants and tags
+//! are defined once, in rust/record.rs, which this crate compiles too (as
+//! `kfunc::record`, from the kfunc-record package).
 
 use anyhow::{bail, ensure, Context, Result};
-
-/// The section holding the records.
-pub const SECTION: &str = ".kfunc_rs.btf";
-const MAGIC: &[u8; 4] = b"KFRS";
-const VERSION: u8 = 1;
-const KIND_KFUNC: u8 = 1;
-const KIND_STRUCT: u8 = 2;
-const HEADER_LEN: usize = 10;
-
-/// A kernel type's kind, found by name in vmlinux BTF.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum KernelKind {
-    /// `struct`
-    Struct,
-    /// `union`
-    Union,
-    /// `enum`
-    Enum,
-    /// `typedef`
-    Typedef,
-}
-
-impl KernelKind {
-    /// The C keyword for messages (`struct task_struct`).
-    pub fn keyword(self) -> &'static str {
-        match self {
-            KernelKind::Struct => "struct",
-            KernelKind::Union => "union",
-            KernelKind::Enum => "enum",
-            KernelKind::Typedef => "typedef",
-        }
-    }
-}
+pub use kfunc::record::KernelKind;
+pub use kfunc::record::SECTION;
+use kfunc::record::{RecordKind, TypeTag, HEADER_LEN, MAGIC, MAX_PARAMS, VERSION};
 
 /// The C shape of a parameter, return value or member type.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -137,6 +110,17 @@ pub struct Struct {
     pub members: Vec<Field>,
 }
 
+/// A module variable for typed `__ksym`s.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Var {
+    /// Its symbol name.
+    pub name: String,
+    /// Whether it is per-CPU.
+    pub percpu: bool,
+    /// Its type.
+    pub ty: Type,
+}
+
 /// All records of a module.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Records {
@@ -144,6 +128,8 @@ pub struct Records {
     pub kfuncs: Vec<Kfunc>,
     /// Module structs, in section order.
     pub structs: Vec<Struct>,
+    /// Module variables, in section order.
+    pub vars: Vec<Var>,
 }
 
 struct Reader<'a> {
@@ -183,9 +169,13 @@ impl<'a> Reader<'a> {
 
     fn ty(&mut self, depth: u32) -> Result<Type> {
         ensure!(depth < 32, "type nested too deeply");
-        Ok(match self.u8()? {
-            0 => Type::Void,
-            1 => {
+        let tag = self.u8()?;
+        let Some(tag) = TypeTag::from_u8(tag) else {
+            bail!("bad type tag {tag}");
+        };
+        Ok(match tag {
+            TypeTag::Void => Type::Void,
+            TypeTag::Int => {
                 let size = self.u8()?;
                 ensure!(
                     matches!(size, 1 | 2 | 4 | 8 | 16),
@@ -198,39 +188,34 @@ impl<'a> Reader<'a> {
                     name: self.str()?,
                 }
             }
-            2 => {
+            TypeTag::Bool => {
                 ensure!(self.u8()? == 1, "bad bool size");
                 Type::Bool
             }
-            3 => {
+            TypeTag::Ptr => {
                 let is_const = self.u8()? != 0;
                 Type::Ptr {
                     is_const,
                     pointee: Box::new(self.ty(depth + 1)?),
                 }
             }
-            4 => {
-                let kind = match self.u8()? {
-                    1 => KernelKind::Struct,
-                    2 => KernelKind::Union,
-                    3 => KernelKind::Enum,
-                    4 => KernelKind::Typedef,
-                    k => bail!("bad kernel type kind {k}"),
-                };
+            TypeTag::Kernel => {
+                let k = self.u8()?;
+                let kind =
+                    KernelKind::from_u8(k).with_context(|| format!("bad kernel type kind {k}"))?;
                 Type::Kernel {
                     kind,
                     name: self.str()?,
                 }
             }
-            5 => Type::ModuleStruct(self.str()?),
-            6 => {
+            TypeTag::ModuleStruct => Type::ModuleStruct(self.str()?),
+            TypeTag::Array => {
                 let len = self.u32()?;
                 Type::Array {
                     len,
                     elem: Box::new(self.ty(depth + 1)?),
                 }
             }
-            t => bail!("bad type tag {t}"),
         })
     }
 }
@@ -247,7 +232,7 @@ pub fn parse(section: &[u8]) -> Result<Records> {
         }
         let rest = &section[pos..];
         ensure!(
-            rest.len() >= HEADER_LEN && &rest[..4] == MAGIC,
+            rest.len() >= HEADER_LEN && rest[..4] == MAGIC,
             "no signature record at offset {pos:#x} of {SECTION}"
         );
         ensure!(
@@ -265,10 +250,11 @@ pub fn parse(section: &[u8]) -> Result<Records> {
             data: &rest[..len],
             pos: HEADER_LEN,
         };
-        let what = match rest[5] {
-            KIND_KFUNC => parse_kfunc(&mut r).map(|k| records.kfuncs.push(k)),
-            KIND_STRUCT => parse_struct(&mut r).map(|s| records.structs.push(s)),
-            k => Err(anyhow::anyhow!("unknown record kind {k}")),
+        let what = match RecordKind::from_u8(rest[5]) {
+            Some(RecordKind::Kfunc) => parse_kfunc(&mut r).map(|k| records.kfuncs.push(k)),
+            Some(RecordKind::Struct) => parse_struct(&mut r).map(|s| records.structs.push(s)),
+            Some(RecordKind::Var) => parse_var(&mut r).map(|v| records.vars.push(v)),
+            None => Err(anyhow::anyhow!("unknown record kind {}", rest[5])),
         };
         what.with_context(|| format!("bad signature record at offset {pos:#x} of {SECTION}"))?;
         ensure!(
@@ -285,6 +271,10 @@ fn parse_kfunc(r: &mut Reader<'_>) -> Result<Kfunc> {
     let name = r.str()?;
     let ret = r.ty(0)?;
     let count = r.u8()?;
+    ensure!(
+        count as usize <= MAX_PARAMS,
+        "kfunc {name} has {count} parameters, more than BTF's {MAX_PARAMS}"
+    );
     let mut params = Vec::with_capacity(count as usize);
     for _ in 0..count {
         let name = r.str()?;
@@ -319,5 +309,19 @@ fn parse_struct(r: &mut Reader<'_>) -> Result<Struct> {
         name,
         size,
         members,
+    })
+}
+
+fn parse_var(r: &mut Reader<'_>) -> Result<Var> {
+    let name = r.str()?;
+    let percpu = match r.u8()? {
+        0 => false,
+        1 => true,
+        b => bail!("variable {name}: bad per-CPU flag {b}"),
+    };
+    Ok(Var {
+        name,
+        percpu,
+        ty: r.ty(0)?,
     })
 }

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The BTF step end to end on a synthetic vmlinux and module: what it adds,
 //! how it unifies with the base, and that bad input leaves files alone.
 
@@ -135,20 +137,21 @@ fn module_structs_get_their_layout() {
 
 #[test]
 fn unknown_kernel_type_names_the_kfunc_and_parameter() {
-    const NOPE: common::encoder::Type = common::encoder::Type::Kernel {
-        kind: common::encoder::KernelKind::Union,
+    const NOPE: kfunc::record::Type = kfunc::record::Type::Kernel {
+        kind: kfunc::record::KernelKind::Union,
         name: "no_such_union",
+        size: 8,
     };
-    const NOPE_PTR: common::encoder::Type = common::encoder::Type::Ptr {
+    const NOPE_PTR: kfunc::record::Type = kfunc::record::Type::Ptr {
         pointee: &NOPE,
         is_const: false,
     };
-    const BAD: common::encoder::Kfunc = common::encoder::Kfunc {
+    const BAD: kfunc::record::Kfunc = kfunc::record::Kfunc {
         name: "rs_bad",
-        ret: &common::encoder::Type::Void,
-        params: &[common::encoder::Field {
+        ret: &kfunc::record::Type::Void,
+        params: &[kfunc::record::Param {
             name: "thing",
-            offset: 0,
+            suffix: "",
             ty: &NOPE_PTR,
         }],
     };
@@ -221,8 +224,11 @@ fn module_without_records_is_left_alone() {
 
 #[test]
 fn self_referencing_module_struct_points_to_itself() {
-    use common::encoder::{Field, Kfunc, Struct, Type};
-    const NODE: Type = Type::ModuleStruct { name: "rs_node" };
+    use kfunc::record::{Field, Kfunc, Param, Struct, Type};
+    const NODE: Type = Type::ModuleStruct {
+        name: "rs_node",
+        size: 16,
+    };
     const NODE_PTR: Type = Type::Ptr {
         pointee: &NODE,
         is_const: false,
@@ -251,9 +257,9 @@ fn self_referencing_module_struct_points_to_itself() {
     const NEXT: Kfunc = Kfunc {
         name: "rs_node_next",
         ret: &NODE_PTR,
-        params: &[Field {
+        params: &[Param {
             name: "node",
-            offset: 0,
+            suffix: "",
             ty: &NODE_PTR,
         }],
     };

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The record format: what the kernel crate's encoder (rust/record.rs)
 //! writes, the tool reads back unchanged.
 

@@ -1,13 +1,12 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Shared test fixtures: signature records encoded by the kernel crate's
-//! own encoder (rust/record.rs, which needs only `core`), a small base BTF
+//! own encoder (rust/record.rs, compiled for the host as `kfunc::record`), a small base BTF
 //! standing in for vmlinux, and module objects built with `object`.
 
 #![allow(dead_code)]
 
-#[path = "../../../../rust/record.rs"]
-pub mod encoder;
-
-use encoder::{Field, KernelKind, Kfunc, Struct, Type};
+use kfunc::record::{Field, KernelKind, Kfunc, Param, Struct, Type};
 use kfunc_btf::btf::{Btf, Kind};
 use object::write::{Object, Symbol, SymbolSection};
 use object::{
@@ -39,6 +38,7 @@ pub const S32: Type = Type::Int {
 pub const TASK: Type = Type::Kernel {
     kind: KernelKind::Struct,
     name: "task_struct",
+    size: 64,
 };
 pub const TASK_PTR: Type = Type::Ptr {
     pointee: &TASK,
@@ -48,7 +48,10 @@ pub const U8_PTR: Type = Type::Ptr {
     pointee: &U8,
     is_const: false,
 };
-pub const COUNTER: Type = Type::ModuleStruct { name: "rs_counter" };
+pub const COUNTER: Type = Type::ModuleStruct {
+    name: "rs_counter",
+    size: 16,
+};
 pub const COUNTER_PTR: Type = Type::Ptr {
     pointee: &COUNTER,
     is_const: false,
@@ -58,14 +61,14 @@ pub const MEMZERO: Kfunc = Kfunc {
     name: "rs_memzero",
     ret: &Type::Void,
     params: &[
-        Field {
+        Param {
             name: "mem",
-            offset: 0,
+            suffix: "",
             ty: &U8_PTR,
         },
-        Field {
+        Param {
             name: "mem__sz",
-            offset: 0,
+            suffix: "",
             ty: &U32,
         },
     ],
@@ -73,9 +76,9 @@ pub const MEMZERO: Kfunc = Kfunc {
 pub const TASK_ACQUIRE: Kfunc = Kfunc {
     name: "rs_task_acquire",
     ret: &TASK_PTR,
-    params: &[Field {
+    params: &[Param {
         name: "pid",
-        offset: 0,
+        suffix: "",
         ty: &S32,
     }],
 };
@@ -83,14 +86,14 @@ pub const COUNTER_ADD: Kfunc = Kfunc {
     name: "rs_counter_add",
     ret: &U64,
     params: &[
-        Field {
+        Param {
             name: "counter",
-            offset: 0,
+            suffix: "",
             ty: &COUNTER_PTR,
         },
-        Field {
+        Param {
             name: "delta",
-            offset: 0,
+            suffix: "",
             ty: &U64,
         },
     ],

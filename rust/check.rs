@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Build-time checks of a kfunc's flags against its signature: what the
+//! verifier would refuse at load time (or silently mistreat), refused at
+//! compile time instead, with a message naming the kfunc.
+//!
+//! C headers: [`include/linux/btf.h`](srctree/include/linux/btf.h)
+//! (`KF_*`), [`include/linux/bpf.h`](srctree/include/linux/bpf.h)
+//! (`MAX_BPF_FUNC_ARGS`, `MAX_BPF_FUNC_REG_ARGS`); the iterator rules are
+//! those of `btf_check_iter_kfuncs()` in kernel/bpf/btf.c.
+//!
+//! [`kfunc_set!`](crate::kfunc_set) evaluates [`kfunc`] in a `const` for
+//! every kfunc; a message makes the build fail.
+
+use crate::record::{Kfunc, Param, Type};
+use crate::KfuncFlags;
+
+// `KFUNC_MAX_ARGS` and `KFUNC_MAX_REG_ARGS`, generated from the target
+// kernel by scripts/kfunc-rs-bindgen.sh.
+include!(concat!(env!("KFUNC_RS_GENERATED"), "/limits_generated.rs"));
+
+/// A compile-time error message, built without allocation.
+pub struct Msg {
+    buf: [u8; 320],
+    len: usize,
+}
+
+impl Msg {
+    const fn new(kfunc: &str) -> Self {
+        Self {
+            buf: [0; 320],
+            len: 0,
+        }
+        .s("kfunc `")
+        .s(kfunc)
+        .s("`: ")
+    }
+
+    /// Appends a string (truncated if the buffer is full).
+    const fn s(mut self, s: &str) -> Self {
+        let b = s.as_bytes();
+        let mut i = 0;
+        while i < b.len() && self.len < self.buf.len() {
+            self.buf[self.len] = b[i];
+            self.len += 1;
+            i += 1;
+        }
+        self
+    }
+
+    /// Appends a number in decimal.
+    const fn n(mut self, mut v: usize) -> Self {
+        let mut digits = [0u8; 20];
+        let mut n = 0;
+        loop {
+            digits[n] = b'0' + (v % 10) as u8;
+            n += 1;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        while n > 0 && self.len < self.buf.len() {
+            n -= 1;
+            self.buf[self.len] = digits[n];
+            self.len += 1;
+        }
+        self
+    }
+
+    /// Appends a parameter's BTF name.
+    const fn param(self, p: &Param) -> Self {
+        self.s("`").s(p.name).s(p.suffix).s("`")
+    }
+
+    /// The message.
+    pub const fn as_str(&self) -> &str {
+        match core::str::from_utf8(self.buf.split_at(self.len).0) {
+            Ok(s) => s,
+            // Truncation inside a multi-byte character; names are ASCII.
+            Err(_) => "kfunc-rs: invalid kfunc declaration",
+        }
+    }
+}
+
+const fn starts_with(s: &str, prefix: &str) -> bool {
+    let (s, p) = (s.as_bytes(), prefix.as_bytes());
+    if s.len() < p.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < p.len() {
+        if s[i] != p[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Whether `name` is `<iter>_<suffix>`.
+const fn is_iter_fn_name(name: &str, iter: &str, suffix: &str) -> bool {
+    let (n, it, sf) = (name.as_bytes(), iter.as_bytes(), suffix.as_bytes());
+    if n.len() != it.len() + 1 + sf.len() || !starts_with(name, iter) || n[it.len()] != b'_' {
+        return false;
+    }
+    let mut i = 0;
+    while i < sf.len() {
+        if n[it.len() + 1 + i] != sf[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Whether `ty` is a pointer to a struct the verifier supplies as an
+/// implicit argument (resolve_btfids' list).
+const fn is_implicit(ty: &Type) -> bool {
+    match ty {
+        Type::Ptr { .. } => match ty.struct_behind() {
+            Some((name, _)) => {
+                let b = name.as_bytes();
+                (b.len() == 12 && starts_with(name, "bpf_prog_aux"))
+                    || (b.len() == 15 && starts_with(name, "btf_struct_meta"))
+            }
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+/// Whether `flags` has the single flag `f` (never, if this kernel lacks
+/// `f` and it is empty).
+const fn has(flags: KfuncFlags, f: KfuncFlags) -> bool {
+    flags.bits() & f.bits() != 0
+}
+
+/// Checks kfunc `k` with flags `flags` (explicit and implied), of which
+/// `explicit` were written in `#[flags(...)]`. `never_null` says the return
+/// type is never NULL; `iter_state[i]` that C parameter `i` is an
+/// iterator's state ([`IterNew`](crate::IterNew)/[`IterMut`](crate::IterMut)).
+/// Returns the error, if any.
+pub const fn kfunc(
+    k: &Kfunc,
+    flags: KfuncFlags,
+    explicit: KfuncFlags,
+    never_null: bool,
+    iter_state: &[bool],
+) -> Option<Msg> {
+    let p = k.params;
+    if p.len() > KFUNC_MAX_ARGS {
+        let m = Msg::new(k.name)
+            .s("takes ")
+            .n(p.len())
+            .s(" C parameters; this kernel allows kfuncs at most ");
+        return Some(if KFUNC_MAX_ARGS == KFUNC_MAX_REG_ARGS {
+            m.n(KFUNC_MAX_ARGS)
+                .s(" (its BPF JIT passes no kfunc arguments on the stack)")
+        } else {
+            m.n(KFUNC_MAX_ARGS)
+                .s(" (")
+                .n(KFUNC_MAX_REG_ARGS)
+                .s(" in registers, the rest on the stack)")
+        });
+    }
+    let ret_ptr = k.ret.is_ptr();
+    if has(flags, KfuncFlags::ACQUIRE) && !ret_ptr {
+        return Some(
+            Msg::new(k.name).s("ACQUIRE needs a pointer return type (the acquired object)"),
+        );
+    }
+    if has(flags, KfuncFlags::RET_NULL) && !ret_ptr {
+        return Some(Msg::new(k.name).s("RET_NULL needs a pointer return type"));
+    }
+    if has(explicit, KfuncFlags::RET_NULL) && never_null {
+        return Some(
+            Msg::new(k.name)
+                .s("RET_NULL contradicts its return type, which is never NULL; return an `Option`"),
+        );
+    }
+    if has(flags, KfuncFlags::OPT_ARENA_RET) && !ret_ptr {
+        return Some(Msg::new(k.name).s("ARENA_RET needs a pointer return type"));
+    }
+    if has(flags, KfuncFlags::RELEASE) && (p.is_empty() || !p[0].ty.is_ptr()) {
+        return Some(
+            Msg::new(k.name).s("RELEASE needs a pointer first parameter (the released reference)"),
+        );
+    }
+    if has(flags, KfuncFlags::OPT_ARENA_ARG1) && (p.is_empty() || !p[0].ty.is_ptr()) {
+        return Some(Msg::new(k.name).s("ARENA_ARG1 needs a pointer first parameter"));
+    }
+    if has(flags, KfuncFlags::OPT_ARENA_ARG2) && (p.len() < 2 || !p[1].ty.is_ptr()) {
+        return Some(Msg::new(k.name).s("ARENA_ARG2 needs a pointer second parameter"));
+    }
+    let mut i = 0;
+    while i < p.len() {
+        if (p[i].ends_with("__sz") || p[i].ends_with("__szk")) && (i == 0 || !p[i - 1].ty.is_ptr())
+        {
+            return Some(
+                Msg::new(k.name)
+                    .s("parameter ")
+                    .param(&p[i])
+                    .s(" is the size of the parameter before it, which must be a pointer"),
+            );
+        }
+        if is_implicit(p[i].ty) && i + 1 != p.len() && !is_implicit(p[i + 1].ty) {
+            return Some(
+                Msg::new(k.name)
+                    .s("an implicit argument (`ProgAux`) must come after all the others"),
+            );
+        }
+        if i < iter_state.len() && iter_state[i] && i != 0 {
+            return Some(
+                Msg::new(k.name)
+                    .s("parameter ")
+                    .param(&p[i])
+                    .s(" is an iterator state (`IterNew`/`IterMut`), which only the first parameter of an iterator kfunc may be"),
+            );
+        }
+        i += 1;
+    }
+    if has(flags, KfuncFlags::OPT_IMPLICIT_ARGS)
+        && (p.is_empty() || !is_implicit(p[p.len() - 1].ty))
+    {
+        return Some(
+            Msg::new(k.name)
+                .s("IMPLICIT_ARGS needs an implicit argument (`ProgAux`) as the last parameter"),
+        );
+    }
+    iter(k, flags, !iter_state.is_empty() && iter_state[0])
+}
+
+/// The iterator rules of `btf_check_iter_kfuncs()`.
+const fn iter(k: &Kfunc, flags: KfuncFlags, first_is_state: bool) -> Option<Msg> {
+    let new = has(flags, KfuncFlags::ITER_NEW);
+    let next = has(flags, KfuncFlags::ITER_NEXT);
+    let destroy = has(flags, KfuncFlags::ITER_DESTROY);
+    let count = new as usize + next as usize + destroy as usize;
+    if count > 1 {
+        return Some(
+            Msg::new(k.name).s("has more than one of ITER_NEW, ITER_NEXT and ITER_DESTROY"),
+        );
+    }
+    if count == 0 {
+        if first_is_state {
+            return Some(
+                Msg::new(k.name).s("takes an iterator state (`IterMut`) but is not ITER_NEXT or ITER_DESTROY; pass another kfunc's iterator as `IterRef`"),
+            );
+        }
+        return None;
+    }
+    let p = k.params;
+    let Some((iter, size)) = (if p.is_empty() || !p[0].ty.is_ptr() {
+        None
+    } else {
+        p[0].ty.struct_behind()
+    }) else {
+        return Some(
+            Msg::new(k.name)
+                .s("an iterator kfunc's first parameter must point to a `struct bpf_iter_<type>`"),
+        );
+    };
+    if !starts_with(iter, "bpf_iter_") {
+        return Some(
+            Msg::new(k.name)
+                .s("an iterator kfunc's first parameter must point to a `struct bpf_iter_<type>`, not `struct ")
+                .s(iter)
+                .s("`"),
+        );
+    }
+    if size == 0 || size % 8 != 0 {
+        return Some(
+            Msg::new(k.name)
+                .s("`struct ")
+                .s(iter)
+                .s("` is ")
+                .n(size)
+                .s(" bytes; iterator state must be a non-zero multiple of 8 bytes"),
+        );
+    }
+    let suffix = if new {
+        "new"
+    } else if next {
+        "next"
+    } else {
+        "destroy"
+    };
+    if !is_iter_fn_name(k.name, iter, suffix) {
+        return Some(
+            Msg::new(k.name)
+                .s("the ITER_")
+                .s(if new {
+                    "NEW"
+                } else if next {
+                    "NEXT"
+                } else {
+                    "DESTROY"
+                })
+                .s(" kfunc of `struct ")
+                .s(iter)
+                .s("` must be named `")
+                .s(iter)
+                .s("_")
+                .s(suffix)
+                .s("`"),
+        );
+    }
+    if !new && p.len() != 1 {
+        return Some(
+            Msg::new(k.name)
+                .s("only the ITER_NEW kfunc of an iterator takes more than the iterator"),
+        );
+    }
+    if next && !k.ret.is_ptr() {
+        return Some(
+            Msg::new(k.name)
+                .s("an ITER_NEXT kfunc must return a pointer (NULL ends the iteration)"),
+        );
+    }
+    if destroy && !matches!(k.ret, Type::Void) {
+        return Some(Msg::new(k.name).s("an ITER_DESTROY kfunc must return nothing"));
+    }
+    None
+}

@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! RELEASE without a pointer first parameter.
+// expect: kfunc `rs_bad_release`: RELEASE needs a pointer first parameter (the released reference)
+
+kfunc::kfunc_set! {
+    pub static BAD: KfuncSet;
+
+    /// Releases an integer.
+    #[flags(RELEASE)]
+    pub fn rs_bad_release(id: u32) {
+        let _ = id;
+    }
+}
