@@ -80,13 +80,25 @@ macro_rules! btf_struct {
             };
         }
 
+        // SAFETY: passed by value, as C passes a struct: every field has a
+        // BTF meaning, and the verifier checks the program's bytes against
+        // the struct's BTF.
+        unsafe impl $crate::KfuncArg for $name {
+            type Raw = $name;
+
+            #[inline(always)]
+            unsafe fn from_raw(raw: $name) -> $name {
+                raw
+            }
+        }
+
         const _: () = {
             const STRUCT: $crate::record::Struct = $crate::record::Struct {
                 name: ::core::stringify!($name),
                 size: ::core::mem::size_of::<$name>() as u32,
                 members: &[$(
                     $crate::record::Field {
-                        name: ::core::stringify!($field),
+                        name: $crate::record::strip_raw(::core::stringify!($field)),
                         offset: ::core::mem::offset_of!($name, $field) as u32,
                         ty: &<$fty as $crate::BtfType>::BTF,
                     }

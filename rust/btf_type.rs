@@ -177,3 +177,47 @@ include!(concat!(
     env!("KFUNC_RS_GENERATED"),
     "/kernel_types_generated.rs"
 ));
+
+/// Declares kernel structs that kfuncs take or return by pointer but that
+/// `kernel::bindings` lacks: opaque Rust types whose BTF is vmlinux's
+/// struct of the same name (the BTF step finds it by name).
+///
+/// # Examples
+///
+/// ```ignore
+/// kfunc::kernel_types! {
+///     /// `struct sock_common` of include/net/sock.h.
+///     pub struct sock_common;
+/// }
+///
+/// kfunc::kfunc_set! {
+///     pub static SET: KfuncSet;
+///
+///     /// Takes a `struct sock_common *`.
+///     pub fn my_sk_family(sk: *mut sock_common) -> u32 { /* ... */ 0 }
+/// }
+/// ```
+#[macro_export]
+macro_rules! kernel_types {
+    ($($(#[$attr:meta])* $vis:vis struct $name:ident;)*) => {
+        $(
+            $(#[$attr])*
+            #[repr(C)]
+            #[allow(non_camel_case_types)]
+            $vis struct $name {
+                _opaque: [u8; 0],
+                _p: ::core::marker::PhantomData<(*mut u8, ::core::marker::PhantomPinned)>,
+            }
+
+            // SAFETY: only ever used behind a pointer, to the kernel struct
+            // of this name.
+            unsafe impl $crate::BtfType for $name {
+                const BTF: $crate::record::Type = $crate::record::Type::Kernel {
+                    kind: $crate::record::KernelKind::Struct,
+                    name: ::core::stringify!($name),
+                    size: 0,
+                };
+            }
+        )*
+    };
+}

@@ -20,8 +20,10 @@ kfunc-rs-gen := $(obj)/kfunc-rs
 kfunc-rs-rmeta := $(kfunc-rs-gen)/libkfunc.rmeta
 
 quiet_cmd_kfunc_rs_bindgen = BINDGEN $(kfunc-rs-gen)
+# Two commands, not `a && touch`: Kbuild runs a command under `set -e`,
+# which ignores a failure on the left of `&&`, so the build went on.
       cmd_kfunc_rs_bindgen = $(CONFIG_SHELL) $(KFUNC_RS)/scripts/kfunc-rs-bindgen.sh \
-			     $(BINDGEN) $(srctree) $(objtree) $< $(kfunc-rs-gen) && touch $@
+			     $(BINDGEN) $(srctree) $(objtree) $< $(kfunc-rs-gen); touch $@
 
 # The generator rewrites only the files whose contents change, so the
 # stamp, not the files, tells make that it ran; rustc's dependency file
@@ -40,8 +42,11 @@ $(kfunc-rs-rmeta): $(KFUNC_RS)/rust/kfunc.rs FORCE | $(kfunc-rs-gen)/bindgen.sta
 targets += kfunc-rs/bindgen.stamp kfunc-rs/libkfunc.rmeta
 
 # $(call kfunc_rs_user,<object>): <object>, a Rust crate of this Kbuild
-# file, uses the kfunc crate.
+# file, uses the kfunc crate. Its identical functions stay distinct
+# (-Zmerge-functions=disabled), as in C: otherwise LLVM makes kfuncs with
+# the same code aliases of one address, which kallsyms, kprobes and
+# tracing then report under one of the names.
 define kfunc_rs_user
 $(obj)/$(1): $(kfunc-rs-rmeta)
-RUSTFLAGS_$(basename $(1)).o += --extern kfunc=$(kfunc-rs-rmeta)
+RUSTFLAGS_$(basename $(1)).o += --extern kfunc=$(kfunc-rs-rmeta) -Zmerge-functions=disabled
 endef

@@ -11,7 +11,8 @@
 //!   their parameter and return types ([`KfuncArg`], [`KfuncRet`]) spell
 //!   the verifier's annotations and imply flags, which [`check`] verifies
 //!   against the signature at compile time;
-//! - [`btf_struct!`] declares `#[repr(C)]` structs they take and return;
+//! - [`btf_struct!`] declares `#[repr(C)]` structs they take and return,
+//!   [`kernel_types!`] kernel structs that `kernel::bindings` lacks;
 //! - [`ksyms!`] declares variables BPF programs read as typed `__ksym`s;
 //! - [`KfuncSet::register`] registers a set for program types from `init`;
 //! - [`kfunc_dtors!`] declares destructors of kptr types ([`KfuncDtors`]).
@@ -68,8 +69,8 @@ pub use set::KfuncSet;
 /// The names a kfunc module usually needs.
 pub mod prelude {
     pub use crate::{
-        btf_struct, kfunc_dtors, kfunc_set, ksyms, ArenaPtr, BpfProg, ByRef, Const, Ign, IterMut,
-        IterNew, IterRef, KfuncDtors, KfuncFlags, KfuncId, KfuncSet, Mem, MemK, PerCpu, ProgAux,
-        ProgType,
+        btf_struct, kernel_types, kfunc_dtors, kfunc_set, ksyms, ArenaPtr, BpfProg, ByRef, Const,
+        Ign, IterMut, IterNew, IterRef, KfuncDtors, KfuncFlags, KfuncId, KfuncSet, Mem, MemK,
+        PerCpu, ProgAux, ProgType,
     };
 }

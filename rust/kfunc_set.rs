@@ -304,12 +304,13 @@ macro_rules! __kfunc_params {
         /// checked against the kfunc's BTF.
         #[unsafe(no_mangle)]
         #[inline(never)]
-        #[allow(non_snake_case)]
+        // The C signature decides; `check.rs` enforces the kernel's limit.
+        #[allow(non_snake_case, clippy::too_many_arguments)]
         $vis unsafe extern "C" fn $name($($raw)*)
             -> <$crate::__kfunc_ret!($($ret)?) as $crate::KfuncRet>::Raw
         {
             #[inline(always)]
-            #[allow(non_snake_case)]
+            #[allow(non_snake_case, clippy::too_many_arguments)]
             fn __kfunc_rs_body($($typed)*) -> $crate::__kfunc_ret!($($ret)?) $body
 
             $crate::KfuncRet::into_raw(__kfunc_rs_body($($conv),*))

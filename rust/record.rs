@@ -22,7 +22,7 @@
 //! kernel crate writes records with it and `kfunc-btf` reads them with its
 //! constants and tags, so the two cannot drift apart.
 //!
-//! # Format (version 2, little endian)
+//! # Format (version 3, little endian)
 //!
 //! ```text
 //! record  := "KFRS" version:u8 kind:u8 length:u32 body     length counts the whole record
@@ -34,7 +34,8 @@
 //!          | 1 size:u8 signed:u8 name:str       integer, named after its C type
 //!          | 2 size:u8                          bool
 //!          | 3 const:u8 type                    pointer
-//!          | 4 kind:u8 name:str                 kernel type, found by name in vmlinux BTF
+//!          | 4 kind:u8 name:str size:u32        kernel type, found by name in vmlinux BTF
+//!                                             (size: the Rust binding's, 0 if opaque)
 //!          | 5 name:str                         module struct, declared by btf_struct!
 //!          | 6 length:u32 type                  array
 //! ```
@@ -57,7 +58,7 @@ pub const SECTION: &str = crate::__kfunc_rs_record_section!();
 /// The first bytes of every record.
 pub const MAGIC: [u8; 4] = *b"KFRS";
 /// The format version of this file.
-pub const VERSION: u8 = 2;
+pub const VERSION: u8 = 3;
 /// Bytes before a record's body: magic, version, kind, length.
 pub const HEADER_LEN: usize = 10;
 /// The most parameters a record may hold (the BTF limit of the kernel's
@@ -203,7 +204,9 @@ pub enum Type {
         kind: KernelKind,
         /// The C name.
         name: &'static str,
-        /// `size_of` the Rust binding (not encoded; for compile-time checks).
+        /// `size_of` the Rust binding, 0 for an opaque one. The BTF step
+        /// compares it with vmlinux's: a difference means bindgen and C
+        /// disagree on the type's layout.
         size: usize,
     },
     /// A `#[repr(C)]` struct of the module, declared with `btf_struct!`,
@@ -279,6 +282,15 @@ impl Param {
             i += 1;
         }
         true
+    }
+}
+
+/// `name` without the `r#` of a Rust raw identifier (`r#type` is C's
+/// `type`).
+pub const fn strip_raw(name: &'static str) -> &'static str {
+    match name.as_bytes() {
+        [b'r', b'#', ..] => name.split_at(2).1,
+        _ => name,
     }
 }
 
@@ -447,8 +459,12 @@ impl<const N: usize> Writer<N> {
                 .byte(TypeTag::Ptr as u8)
                 .byte(*is_const as u8)
                 .ty(pointee),
-            Type::Kernel { kind, name, .. } => {
-                self.byte(TypeTag::Kernel as u8).byte(*kind as u8).str(name)
+            Type::Kernel { kind, name, size } => {
+                assert!(*size <= u32::MAX as usize, "kernel type too large");
+                self.byte(TypeTag::Kernel as u8)
+                    .byte(*kind as u8)
+                    .str(name)
+                    .u32(*size as u32)
             }
             Type::ModuleStruct { name, .. } => self.byte(TypeTag::ModuleStruct as u8).str(name),
             Type::Array { elem, len } => self.byte(TypeTag::Array as u8).u32(*len).ty(elem),

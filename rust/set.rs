@@ -155,6 +155,21 @@ impl KfuncSet {
 }
 
 impl KfuncSet {
+    /// Registers the set's functions as targets that `BPF_MODIFY_RETURN`
+    /// (fmod_ret) programs may attach to, like C's
+    /// `register_btf_fmodret_id_set()`. Call it from the module's `init`.
+    #[inline]
+    pub fn register_fmodret(&'static self, module: &'static ThisModule) -> Result {
+        self.check_resolved()?;
+        let kset = bindings::btf_kfunc_id_set {
+            owner: module.as_ptr().cast(),
+            set: self.set,
+            filter: self.filter,
+        };
+        // SAFETY: as in `register`.
+        to_result(unsafe { bindings::register_btf_fmodret_id_set(&kset) })
+    }
+
     /// Fails, saying why, if resolve_btfids did not fill in the set: the
     /// module was built without the kfunc-rs BTF step, so its Rust kfuncs
     /// have no BTF. (The kernel would only answer -EINVAL.)

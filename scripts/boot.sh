@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Boots the test bed in QEMU: builds the initramfs for <mode> from
 # build.env and runs testbed, which reads the guest's KTAP.
 #

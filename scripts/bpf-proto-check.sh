@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Compiles each tests/bpf-proto/*.bpf.c, a BPF program whose hand-written
 # kfunc prototype disagrees with a module's generated header: the build
 # must fail with the file's "expect:" message, which names the kfunc.

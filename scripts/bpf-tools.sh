@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Builds the kernel tree's bpftool (without LLVM, so the guest needs few
 # libraries) and installs the tree's libbpf headers (bpf_helpers.h, with
 # the generated bpf_helper_defs.h) for BPF programs. Prints the directory

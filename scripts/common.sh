@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
 # Common settings for kfunc-rs scripts. Sourced, never executed.
 #

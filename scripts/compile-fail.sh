@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # The compile-fail tests: each tests/compile-fail/<case>.rs is a module
 # with a mistaken kfunc declaration. Building it must fail, and the
 # compiler's output must contain every "// expect: " line of the file.

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Builds what the conformance tests need, from the kernel source tree at
 # test time (nothing of it is copied into this repository):
 # - the C bpf_testmod.ko of tools/testing/selftests/bpf/test_kmods, built
 #   out of tree against the test kernel;
 # - each upstream BPF program file named in tests/conformance/*.cases
-#   (first field) or *.list (one name a line), compiled with clang and the
-#   selftests' own headers.
+#   (the first field of a one-line case, the object of a test block's
+#   open steps) or *.list (one name a line), compiled with clang, the
+#   selftests' own headers and upstream's BPF_CFLAGS that matter here
+#   (-mcpu=v3, libarena's headers, the compiler's system include
+#   directories after the others, as CLANG_SYS_INCLUDES).
 # Prints CONFORMANCE_MODULES, CONFORMANCE_BPF_OBJS and CONFORMANCE_CASES
 # (the .cases and .list files, for the initramfs) assignments for
 # build.env.
@@ -35,15 +39,30 @@ kmake "$KBUILD" "$out/c_testmod" "$out/c_testmod" "$out/c_testmod.log" \
 	|| die "building the C bpf_testmod failed"
 
 objs=
-cases=$(ls "$KFUNC_RS_ROOT"/tests/conformance/*.cases "$KFUNC_RS_ROOT"/tests/conformance/*.list 2>/dev/null || true)
+case_files=$(ls "$KFUNC_RS_ROOT"/tests/conformance/*.cases 2>/dev/null || true)
+list_files=$(ls "$KFUNC_RS_ROOT"/tests/conformance/*.list 2>/dev/null || true)
+cases=$(echo $case_files $list_files)
 [ -n "$cases" ] || die "no .cases or .list files in $KFUNC_RS_ROOT/tests/conformance"
-# shellcheck disable=SC2086 # a list of paths
-for obj in $(sed -e 's/#.*//' $cases | awk 'NF { print $1 }' | sort -u); do
+# upstream's CLANG_SYS_INCLUDES (tools/testing/selftests/bpf/Makefile)
+sys_includes=$("$CLANG" -v -E - </dev/null 2>&1 \
+	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+# shellcheck disable=SC2086 # lists of paths
+objects=$( {
+	[ -z "$case_files" ] || awk '/^[ \t]*#/ || NF == 0 { next }
+		$1 == "test" { block = 1; next }
+		$1 == "end" { block = 0; next }
+		block { if ($1 == "open") print $2; next }
+		{ print $1 }' $case_files
+	[ -z "$list_files" ] || sed -e 's/#.*//' $list_files | awk 'NF { print $1 }'
+} | sort -u)
+# shellcheck disable=SC2086 # word lists
+for obj in $objects; do
 	c=$sel/progs/$obj.c
 	[ -f "$c" ] || die "$obj: no $c in the kernel tree"
+	# shellcheck disable=SC2086 # $sys_includes is a list of options
 	"$CLANG" -g -O2 -target bpf -D__TARGET_ARCH_x86 -mcpu=v3 -Wno-missing-declarations \
 		-Wno-compare-distinct-pointer-types -I"$OUT/include" -I"$tools/include" -I"$sel" -I"$sel/progs" -I"$sel/libarena/include" \
-		-I"$src/tools/include/uapi" -I"$src/tools/include" -c "$c" -o "$out/bpf/$obj.bpf.o.tmp" \
+		-I"$src/tools/include/uapi" -I"$src/tools/include" $sys_includes -c "$c" -o "$out/bpf/$obj.bpf.o.tmp" \
 		2>"$out/bpf/$obj.log" || { cat "$out/bpf/$obj.log" >&2; die "compiling $c failed"; }
 	mv -f "$out/bpf/$obj.bpf.o.tmp" "$out/bpf/$obj.bpf.o"
 	objs="$objs $out/bpf/$obj.bpf.o"

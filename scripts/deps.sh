@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Install what kfunc-rs needs and is missing, and only that. Re-runs are
 # no-ops. Debian packages go through apt; bindgen-cli (pinned) and
 # virtme-ng (pinned) go into the cache, never system-wide.

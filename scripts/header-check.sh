@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Checks a module's generated BPF header (<module>.kfuncs.h, written by
 # `kfunc-btf header`) against what the kernel tree's bpftool prints for
 # the module's BTF with `format c`: the same extern prototype for every

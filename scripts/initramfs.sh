@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Builds the guest initramfs: busybox, scripts/guest-init as /init, the
 # guest programs with the shared libraries they need, modules and BPF
 # objects.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Configure and build the test-bed kernel into the cache, keyed by kernel
 # version, config fragment and toolchain, so a second run reuses it.
 # Prints the build directory. With KDIR set, checks that directory instead

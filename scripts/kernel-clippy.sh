@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Builds the kernel-side crates (rust/ and the modules using it) with the
 # kernel's CLIPPY=1 and Debian's clippy-driver matching rustc-web. Fails,
 # listing them, on any compiler or clippy warning.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Fetch the pinned Debian linux-source package, verify it and unpack it
 # into the cache. Uses a private apt state, so the system's apt
 # configuration is never touched. Prints the source directory.

@@ -47,6 +47,7 @@ trap 'rm -rf "$tmp"' EXIT
 	--allowlist-type btf_kfunc_id_set --allowlist-type btf_id_set8 \
 	--allowlist-type bpf_prog --allowlist-type btf_id_dtor_kfunc \
 	--allowlist-function register_btf_kfunc_id_set --allowlist-function register_btf_id_dtor_kfuncs \
+	--allowlist-function register_btf_fmodret_id_set \
 	--allowlist-var 'KF_.*' --allowlist-var BTF_SET8_KFUNCS --allowlist-var EACCES \
 	--allowlist-var MAX_BPF_FUNC_ARGS --allowlist-var MAX_BPF_FUNC_REG_ARGS \
 	--constified-enum-module bpf_prog_type --constified-enum-module bpf_attach_type \

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Checks that the kernel's module BTF flow ran on a kfunc-rs module as on a
 # C one: resolve_btfids filled in every kfunc set (cnt = entries, ids set
 # and ascending, i.e. sorted) and the .ko carries .BTF and a distilled
-# .BTF.base; and that its signature records, if any, are not loaded into
-# module memory (no SHF_ALLOC).
+# .BTF.base; that its signature records, if any, are not loaded into
+# module memory (no SHF_ALLOC); and that no two of its kfuncs share an
+# address (LLVM merges identical functions unless told not to).
 #
 #   module-btf-check.sh <kfunc-btf> <module.ko>
 . "$(dirname "$0")/common.sh"
@@ -26,3 +28,7 @@ fi
 	END { if (set != "" && n != cnt) bad = bad " " set ": cnt " cnt " for " n " entries"
 	      if (!sets) bad = " no kfunc set"
 	      if (bad != "") { print "'"$ko"':" bad; exit 1 } }' >&2
+shared=$("$tool" sets "$ko" | awk '/^  \+/ { print $4 }' | sort -u | while read -r k; do
+	nm "$ko" | awk -v k="$k" '$3 == k && $2 ~ /[Tt]/ { print $1 }'
+done | sort | uniq -d)
+[ -z "$shared" ] || die "$ko: kfuncs share the address(es) $(echo $shared) (functions merged)"

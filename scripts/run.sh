@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # make run: the demo. Builds what is missing, boots the test kernel, loads
 # the sample module and calls its Rust kfuncs from BPF programs.
 . "$(dirname "$0")/common.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Proves that virtme-ng boots the test-bed kernel, runs a command in the
 # guest (the host's root over 9p) and exits by itself with the command's
 # exit code and output.

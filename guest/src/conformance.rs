@@ -1,10 +1,14 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Upstream conformance: the kernel's own BPF selftest programs,
 //! unchanged, against the C bpf_testmod and against its Rust port.
 //!
 //! The cases come from the data files of tests/conformance/ (copied into
 //! the initramfs):
-//! - `.cases` files: one line per case, `<object> <program> <run>
-//!   <expectation>`, as upstream's prog_tests/*.c drive those programs;
+//! - `.cases` files: the cases of program files that upstream drives from
+//!   a hand-written prog_tests/*.c, as steps (open, set globals, load,
+//!   attach, trigger, run, check globals, ...; [`cases`] parses them,
+//!   [`scenario`] runs them);
 //! - `.list` files: one object per line, a program file upstream runs with
 //!   `RUN_TESTS()`, whose annotations (`__success`, `__msg`, ...) state the
 //!   expectations; [`crate::test_loader`] reads them from the object and
@@ -13,105 +17,25 @@
 //! Every case runs against each module in turn (they export the same
 //! kfunc names, so only one can be loaded at a time), and a case passes
 //! when both modules meet upstream's expectation with the same observable
-//! result.
+//! result. What of upstream's files is not run, and why, is in
+//! tests/conformance/EXCLUDED (a host test checks that nothing there
+//! runs).
 
-use crate::bpf::{self, Input};
+mod cases;
+mod scenario;
+
+pub use cases::{parse_cases, Case};
+
 use crate::kmod;
 use crate::ktap::Test;
 use crate::paths;
 use crate::test_loader::{self, Driver, Env, Outcome, Subtest};
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{bail, ensure, Result};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// The modules compared: column title and module name.
 pub const MODULES: [(&str, &str); 2] = [("C", "bpf_testmod"), ("Rust", "bpf_testmod_rs")];
-
-/// How a case's program is run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Run {
-    /// tc program on pkt_v4.
-    Tc,
-    /// Syscall program with a `struct syscall_test_args` of size 10.
-    Syscall,
-    /// Syscall program without a context.
-    SyscallNull,
-}
-
-/// What upstream expects of a case.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Expect {
-    /// The whole object loads and the run returns this.
-    Retval(i32),
-    /// The program loads alone, its log holds the text, the run fails
-    /// with this errno (negative).
-    Errno(i32, String),
-    /// The verifier rejects the program, its log holding the text.
-    Reject(String),
-}
-
-/// One case of a `.cases` file.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Case {
-    /// BPF object, `<object>.bpf.o`.
-    pub object: String,
-    /// Program in it.
-    pub program: String,
-    /// How to run it.
-    pub run: Run,
-    /// What upstream expects.
-    pub expect: Expect,
-}
-
-/// Parses a `.cases` file.
-pub fn parse_cases(text: &str) -> Result<Vec<Case>> {
-    let mut cases = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let what = || format!("line {}: {line}", n + 1);
-        let mut f = line.splitn(4, char::is_whitespace);
-        let (object, program, run, expect) = (f.next(), f.next(), f.next(), f.next());
-        let (Some(object), Some(program), Some(run), Some(expect)) = (object, program, run, expect)
-        else {
-            bail!(
-                "{}: expected <object> <program> <run> <expectation>",
-                what()
-            );
-        };
-        let run = match run {
-            "tc" => Run::Tc,
-            "syscall" => Run::Syscall,
-            "syscall-null" => Run::SyscallNull,
-            r => bail!("{}: unknown run {r}", what()),
-        };
-        let log = |s: &str| {
-            s.trim()
-                .strip_prefix("log=")
-                .map(str::to_string)
-                .with_context(what)
-        };
-        let expect = if let Some(v) = expect.strip_prefix("retval=") {
-            Expect::Retval(v.trim().parse().with_context(what)?)
-        } else if let Some(rest) = expect.strip_prefix("errno=") {
-            let (errno, rest) = rest.split_once(' ').with_context(what)?;
-            Expect::Errno(errno.parse().with_context(what)?, log(rest)?)
-        } else if let Some(rest) = expect.strip_prefix("reject") {
-            Expect::Reject(log(rest)?)
-        } else {
-            bail!("{}: unknown expectation", what());
-        };
-        cases.push(Case {
-            object: object.into(),
-            program: program.into(),
-            run,
-            expect,
-        });
-    }
-    Ok(cases)
-}
 
 /// Parses a `.list` file: per line, an object (`<name>` for
 /// progs/<name>.c) and how upstream's prog_tests run it, `RUN_TESTS`
@@ -160,7 +84,7 @@ impl Row {
     /// The program (and mode) the row tests.
     fn name(&self) -> String {
         match self {
-            Row::Case(c) => c.program.clone(),
+            Row::Case(c) => c.name.clone(),
             Row::Loader(t) => t.name(),
         }
     }
@@ -185,7 +109,12 @@ impl Row {
 
     fn expectation(&self) -> String {
         match self {
-            Row::Case(c) => format!("{:?}", c.expect),
+            Row::Case(c) => c
+                .steps
+                .iter()
+                .map(|l| l.text.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
             Row::Loader(t) => t.expectation(),
         }
     }
@@ -193,90 +122,10 @@ impl Row {
     /// What the row gives against the loaded module.
     fn run(&self) -> Result<Outcome> {
         match self {
-            Row::Case(c) => run_case(c).map(|(result, ok)| Outcome {
-                result,
-                ok,
-                detail: String::new(),
-            }),
+            Row::Case(c) => Ok(scenario::run(c)),
             Row::Loader(t) => Ok(t.run()),
         }
     }
-}
-
-/// upstream's pkt_v4 (network_helpers.c): Ethernet (IPv4), IPv4 (ihl 5,
-/// TCP, tot_len 123), TCP (doff 5, urg_ptr 123); 54 bytes.
-fn pkt_v4() -> Vec<u8> {
-    let mut p = vec![0u8; 54];
-    p[12..14].copy_from_slice(&0x0800u16.to_be_bytes()); // h_proto
-    p[14] = 5; // ihl
-    p[16..18].copy_from_slice(&123u16.to_be_bytes()); // tot_len
-    p[23] = 6; // IPPROTO_TCP
-    p[46] = 5 << 4; // doff
-    p[52..54].copy_from_slice(&123u16.to_ne_bytes()); // urg_ptr, host order
-    p
-}
-
-/// Runs one case against the loaded module; returns the observed result,
-/// in words, and whether it meets the expectation.
-fn run_case(case: &Case) -> Result<(String, bool)> {
-    let obj = paths::bpf_obj(&format!("{}.bpf.o", case.object));
-    let packet = pkt_v4();
-    // struct syscall_test_args { __u8 data[16]; size_t size; } with size 10.
-    let mut args = [0u8; 24];
-    args[16..].copy_from_slice(&10u64.to_ne_bytes());
-    let input = match case.run {
-        Run::Tc => Input::Packet(&packet),
-        Run::Syscall => Input::Context(&mut args),
-        Run::SyscallNull => Input::Nothing,
-    };
-    Ok(match &case.expect {
-        Expect::Retval(want) => {
-            let o = match bpf::load(&obj, &[]) {
-                Ok(o) => o,
-                Err(e) => return Ok((format!("object failed to load: {}", e.error), false)),
-            };
-            match bpf::run(&o, &case.program, input)? {
-                Ok(r) => (format!("retval {r}"), r == *want),
-                Err(e) => (format!("run failed: errno {e}"), false),
-            }
-        }
-        Expect::Errno(want, text) => match bpf::load_logged(&obj, &[&case.program], 1) {
-            Err(e) => (format!("rejected: {}", e.error), false),
-            Ok(o) => {
-                let logged = bpf::last_log().contains(text.as_str());
-                match bpf::run(&o, &case.program, input)? {
-                    Ok(r) => (format!("loads, run returns {r}"), false),
-                    Err(e) => (
-                        format!(
-                            "loads{}, run fails: errno {e}",
-                            if logged {
-                                format!(", log has \"{text}\"")
-                            } else {
-                                ", log lacks the text".into()
-                            }
-                        ),
-                        logged && e == *want,
-                    ),
-                }
-            }
-        },
-        Expect::Reject(text) => match bpf::load(&obj, &[&case.program]) {
-            Ok(_) => ("loads (not rejected)".into(), false),
-            Err(e) if e.log.contains(text.as_str()) => (format!("rejected: \"{text}\""), true),
-            Err(e) => {
-                let last = e
-                    .log
-                    .lines()
-                    .rev()
-                    .find(|l| !l.trim().is_empty() && !l.starts_with("libbpf"))
-                    .unwrap_or("");
-                (
-                    format!("rejected without the text ({})", last.trim()),
-                    false,
-                )
-            }
-        },
-    })
 }
 
 /// The results of every row against one module, by row index.
@@ -449,35 +298,147 @@ fn print_table(rows: &[Row], columns: &BTreeMap<&str, Result<Column, String>>) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn parses_the_three_expectations() {
-        let c = parse_cases(
-            "# comment\n\nobj p1 tc retval=-1234\nobj p2 syscall-null errno=-22 log=processed 4 insns\n\
-             obj p3 tc reject log=R0 cannot write into rdonly_mem\n",
-        )
-        .unwrap();
-        assert_eq!(c[0].expect, Expect::Retval(-1234));
-        assert_eq!(c[1].run, Run::SyscallNull);
-        assert_eq!(c[1].expect, Expect::Errno(-22, "processed 4 insns".into()));
-        assert_eq!(
-            c[2].expect,
-            Expect::Reject("R0 cannot write into rdonly_mem".into())
-        );
-    }
+    /// The shipped `.cases` files, by name, and how many cases each has
+    /// (upstream's subtests and checks they stand for).
+    const CASE_FILES: [(&str, &str, usize); 10] = [
+        (
+            "kfunc_call.cases",
+            include_str!("../../tests/conformance/kfunc_call.cases"),
+            25,
+        ),
+        (
+            "cb_refs.cases",
+            include_str!("../../tests/conformance/cb_refs.cases"),
+            4,
+        ),
+        (
+            "jit_probe_mem.cases",
+            include_str!("../../tests/conformance/jit_probe_mem.cases"),
+            1,
+        ),
+        (
+            "missed.cases",
+            include_str!("../../tests/conformance/missed.cases"),
+            0,
+        ),
+        (
+            "ksyms.cases",
+            include_str!("../../tests/conformance/ksyms.cases"),
+            2,
+        ),
+        (
+            "iters.cases",
+            include_str!("../../tests/conformance/iters.cases"),
+            1,
+        ),
+        (
+            "wq.cases",
+            include_str!("../../tests/conformance/wq.cases"),
+            2,
+        ),
+        (
+            "task_kfunc.cases",
+            include_str!("../../tests/conformance/task_kfunc.cases"),
+            22,
+        ),
+        (
+            "map_kptr.cases",
+            include_str!("../../tests/conformance/map_kptr.cases"),
+            5,
+        ),
+        (
+            "map_kptr_race.cases",
+            include_str!("../../tests/conformance/map_kptr_race.cases"),
+            3,
+        ),
+    ];
 
-    #[test]
-    fn rejects_malformed_lines() {
-        assert!(parse_cases("obj prog tc").is_err());
-        assert!(parse_cases("obj prog udp retval=0").is_err());
-        assert!(parse_cases("obj prog tc reject R0").is_err());
-        assert!(parse_cases("obj prog tc retval=x").is_err());
+    const LIST: &str = include_str!("../../tests/conformance/test_loader.list");
+    const EXCLUDED: &str = include_str!("../../tests/conformance/EXCLUDED");
+
+    fn shipped_cases() -> Vec<Case> {
+        let mut all: Vec<Case> = Vec::new();
+        for (file, text, count) in CASE_FILES {
+            let cases = parse_cases(text).unwrap_or_else(|e| panic!("{file}: {e:#}"));
+            assert_eq!(cases.len(), count, "{file}");
+            for c in &cases {
+                assert!(
+                    !all.iter().any(|a| a.object == c.object && a.name == c.name),
+                    "{file}: {}/{} is in two files",
+                    c.object,
+                    c.name
+                );
+            }
+            all.extend(cases);
+        }
+        all
     }
 
     #[test]
     fn the_shipped_cases_parse() {
-        let text = include_str!("../../tests/conformance/kfunc_call.cases");
-        let cases = parse_cases(text).unwrap();
-        assert_eq!(cases.len(), 23, "prog_tests/kfunc_call.c has 23 cases");
+        assert_eq!(shipped_cases().len(), 65);
+    }
+
+    #[test]
+    fn every_case_file_is_shipped() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/conformance");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".cases"))
+            .collect();
+        on_disk.sort();
+        let mut listed: Vec<String> = CASE_FILES.iter().map(|f| f.0.to_string()).collect();
+        listed.sort();
+        assert_eq!(on_disk, listed, "CASE_FILES must name every .cases file");
+    }
+
+    /// The entries of EXCLUDED: `<file>[/<subtest>]` and the reason.
+    fn excluded() -> Vec<(String, String)> {
+        EXCLUDED
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(|l| {
+                let (what, why) = l.split_once(": ").unwrap_or_else(|| panic!("{l}"));
+                (what.to_string(), why.trim().to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn nothing_excluded_is_run() {
+        let cases = shipped_cases();
+        let listed: Vec<String> = parse_list(LIST).unwrap().into_iter().map(|l| l.0).collect();
+        let entries = excluded();
+        assert!(entries.len() > 20);
+        for (what, why) in entries {
+            assert!(!why.is_empty(), "{what}: no reason");
+            let (file, sub) = what
+                .split_once('/')
+                .map_or((what.as_str(), None), |(f, s)| (f, Some(s)));
+            assert!(
+                cases::is_ident(file) && sub.is_none_or(|s| !s.is_empty()),
+                "{what} is not <file>[/<subtest>]"
+            );
+            match sub {
+                None => {
+                    assert!(
+                        !listed.iter().any(|l| l == file),
+                        "{file} is excluded and listed"
+                    );
+                    assert!(
+                        !cases.iter().any(|c| c.object == file
+                            || c.steps.iter().any(|l| l.text == format!("open {file}"))),
+                        "{file} is excluded and has cases"
+                    );
+                }
+                Some(s) => assert!(
+                    !cases.iter().any(|c| c.object == file && c.name == s),
+                    "{what} is excluded and a case"
+                ),
+            }
+        }
     }
 
     #[test]
@@ -502,13 +463,5 @@ mod tests {
     fn the_shipped_list_parses() {
         let text = include_str!("../../tests/conformance/test_loader.list");
         parse_list(text).unwrap();
-    }
-
-    #[test]
-    fn pkt_v4_matches_upstream_layout() {
-        let p = pkt_v4();
-        assert_eq!(p.len(), 54);
-        assert_eq!(&p[12..15], &[0x08, 0x00, 0x45 & 0x0f]);
-        assert_eq!(p[23], 6);
     }
 }

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The `make run` demo: load the sample module, show its kfuncs' BTF, call
 //! each kfunc from BPF programs and say what came back.
 

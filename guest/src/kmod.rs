@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Loading and unloading kernel modules in the guest (busybox insmod and
 //! rmmod).
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Prints test results in KTAP (Documentation/dev-tools/ktap.rst), which
 //! the host's testbed reads back.
 

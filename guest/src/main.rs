@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! `kfunc-guest`: runs inside the kfunc-rs test guest.
 //!
 //! ```text
@@ -9,6 +11,7 @@ mod bpf;
 mod conformance;
 mod demo;
 mod disasm;
+mod features;
 mod kmod;
 mod ktap;
 mod paths;
@@ -23,6 +26,7 @@ fn main() {
             let mut tests = sample::tests(sample::MODULE);
             tests.extend(sample::tests(sample::C_TWIN));
             tests.push(sample::without_btf_step());
+            tests.extend(features::tests());
             tests.extend(conformance::tests());
             let failed = ktap::run(tests);
             i32::from(failed > 0)

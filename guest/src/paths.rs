@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Where the initramfs (scripts/initramfs.sh) puts the guest's files.
 
 use std::path::PathBuf;

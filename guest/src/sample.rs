@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Tests of samples/rust_kfunc_sample.rs: its kfuncs called by the BPF
 //! programs of samples/bpf/, the verifier's rejections of their misuse, the
 //! module's BTF, and module unloading.

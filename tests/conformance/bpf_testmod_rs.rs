@@ -1,22 +1,40 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A Rust port, written with kfunc-rs, of the kfuncs and types of the
-//! kernel's BPF selftest module (tools/testing/selftests/bpf/test_kmods/
-//! bpf_testmod.c) that progs/kfunc_call_test.c and progs/kfunc_call_fail.c
-//! use: same names, C signatures, parameter names, flags and program types.
-//! scripts/conformance.sh runs those programs, unchanged, against this
-//! module and against the C one.
+//! A Rust port, written with kfunc-rs, of the kernel's BPF selftest module
+//! (tools/testing/selftests/bpf/test_kmods/bpf_testmod.c): all 88 of its
+//! kfuncs, with the same names, C signatures, parameter names, flags, sets
+//! and program-type registrations, its kptr destructor, its per-CPU ksym
+//! `bpf_testmod_ksym_percpu` and the types its kfuncs take. The guest runs
+//! upstream's BPF programs, unchanged, against this module and against the
+//! C one.
 //!
-//! `bpf_kfunc_call_test_release` lives in vmlinux (net/bpf/test_run.c),
-//! as do `struct prog_test_ref_kfunc` and `struct prog_test_member`, which
-//! the BTF step therefore takes from vmlinux.
+//! Where the C parameter is an annotated pointer, the port uses the typed
+//! spelling that gives the same BTF (`Option<...>` for `__nullable`,
+//! `ArenaPtr` for `__arena`, `IterRef` for `__iter`, `&CStr` for `__str`,
+//! `ProgAux` for the implicit `struct bpf_prog_aux *`), so the kernel's
+//! own programs judge those spellings too.
+//!
+//! Not ported: the parts of bpf_testmod that are not kfuncs (struct_ops
+//! types, tracepoints, fentry targets, sysfs files, uprobes). The kfuncs
+//! that call into bpf_testmod's struct_ops (`bpf_testmod_ops3_call_test_*`,
+//! `bpf_kfunc_st_ops_*`, `bpf_kfunc_multi_st_ops_test_1*`) behave as the C
+//! ones do with no struct_ops map attached.
+//!
+//! `bpf_kfunc_call_test_release` lives in vmlinux (net/bpf/test_run.c), as
+//! do `struct prog_test_ref_kfunc` and `struct prog_test_member`, which the
+//! BTF step therefore takes from vmlinux.
 
-use core::ffi::c_void;
+use core::ffi::{c_void, CStr};
 use core::hint::black_box;
-use core::sync::atomic::{AtomicI32, Ordering};
-use kernel::bindings::{self, __sk_buff, callback_head, refcount_t, sock};
+use core::ptr::{null_mut, NonNull};
+use core::sync::atomic::{AtomicPtr, Ordering};
+use kernel::bindings::{
+    self, __sk_buff, bpf_dynptr, bpf_dynptr_kern, bpf_timer, callback_head, refcount_t, sk_buff,
+    sk_buff_head, sock, socket, vm_area_struct,
+};
 use kernel::prelude::*;
 use kernel::sync::Refcount;
+use kernel::task::Task;
 use kernel::types::Opaque;
 use kfunc::prelude::*;
 
@@ -24,8 +42,14 @@ module! {
     type: BpfTestmodRs,
     name: "bpf_testmod_rs",
     authors: ["kfunc-rs developers"],
-    description: "Rust port of bpf_testmod's kfuncs for the kfunc_call selftests",
+    description: "Rust port of bpf_testmod's kfuncs for the BPF selftests",
     license: "GPL",
+}
+
+kernel_types! {
+    /// `struct sock_common` (include/net/sock.h), which `kernel::bindings`
+    /// lacks.
+    pub struct sock_common;
 }
 
 btf_struct! {
@@ -125,6 +149,104 @@ btf_struct! {
 }
 
 btf_struct! {
+    /// `struct prog_test_fail1`: a pointer member, which kfuncs may not
+    /// take in program memory.
+    pub struct prog_test_fail1 {
+        /// The C member `p`.
+        pub p: *mut c_void,
+        /// The C member `x`.
+        pub x: i32,
+    }
+}
+
+btf_struct! {
+    /// `struct prog_test_fail2`.
+    pub struct prog_test_fail2 {
+        /// The C member `x8`.
+        pub x8: i32,
+        /// The C member `x`.
+        pub x: prog_test_pass1,
+    }
+}
+
+btf_struct! {
+    /// `struct prog_test_fail3`: ends in a flexible array.
+    pub struct prog_test_fail3 {
+        /// The C member `len`.
+        pub len: i32,
+        /// The C member `arr1`.
+        pub arr1: [i8; 2],
+        /// The C flexible array member `arr2`.
+        pub arr2: [i8; 0],
+    }
+}
+
+btf_struct! {
+    /// `struct prog_test_big_arg`, passed by value.
+    #[derive(Clone, Copy)]
+    pub struct prog_test_big_arg {
+        /// The C member `a`.
+        pub a: u64,
+        /// The C member `b`.
+        pub b: u64,
+    }
+}
+
+btf_struct! {
+    /// `struct bpf_iter_testmod_seq`: the state of the open-coded iterator
+    /// `bpf_iter_testmod_seq_*`, on the program's stack.
+    pub struct bpf_iter_testmod_seq {
+        /// The value `next` hands out.
+        pub value: i64,
+        /// How many times `next` still hands it out.
+        pub cnt: i32,
+    }
+}
+
+btf_struct! {
+    /// `struct init_sock_args`.
+    pub struct init_sock_args {
+        /// The C member `af`.
+        pub af: i32,
+        /// The C member `type`.
+        pub r#type: i32,
+    }
+}
+
+/// `sizeof(struct __kernel_sockaddr_storage)`.
+const SOCKADDR_STORAGE: usize = core::mem::size_of::<bindings::__kernel_sockaddr_storage>();
+
+btf_struct! {
+    /// `struct addr_args`.
+    pub struct addr_args {
+        /// The C member `addr`.
+        pub addr: [i8; SOCKADDR_STORAGE],
+        /// The C member `addrlen`.
+        pub addrlen: i32,
+    }
+}
+
+btf_struct! {
+    /// `struct sendmsg_args`.
+    pub struct sendmsg_args {
+        /// The C member `addr`.
+        pub addr: addr_args,
+        /// The C member `msg`.
+        pub msg: [i8; 10],
+        /// The C member `msglen`.
+        pub msglen: i32,
+    }
+}
+
+btf_struct! {
+    /// `struct st_ops_args`.
+    pub struct st_ops_args {
+        /// The C member `a`.
+        pub a: u64,
+    }
+}
+
+btf_struct! {
     /// `struct bpf_testmod_ctx`: allocated by `bpf_testmod_ctx_create`,
     /// freed after an RCU grace period once its last reference is dropped.
     pub struct bpf_testmod_ctx {
@@ -135,7 +257,15 @@ btf_struct! {
     }
 }
 
-/// A `static` the kfuncs hand out and programs write through.
+ksyms! {
+    /// `bpf_testmod_ksym_percpu`: 123 at load, then what
+    /// `bpf_testmod_test_mod_kfunc` last stored on each CPU; programs read
+    /// it as `extern const int bpf_testmod_ksym_percpu __ksym;`.
+    #[percpu]
+    pub static bpf_testmod_ksym_percpu: i32 = 123;
+}
+
+/// A `static` the kfuncs hand out and programs read through.
 struct Shared<T>(Opaque<T>);
 
 // SAFETY: BPF programs and kfuncs access the contents as the C module's
@@ -157,8 +287,11 @@ static PROG_TEST_STRUCT: Shared<prog_test_ref_kfunc> = Shared(Opaque::new(prog_t
     },
 }));
 
-/// What `bpf_testmod_test_mod_kfunc` last stored (a per-CPU variable in C).
-static TEST_MOD_KFUNC_VALUE: AtomicI32 = AtomicI32::new(123);
+/// `trusted_ptr` of the C module.
+static TRUSTED_PTR: Shared<prog_test_member> = Shared(Opaque::new(prog_test_member {
+    m: prog_test_member1 { a: 0 },
+    c: 0,
+}));
 
 /// The refcount of a `prog_test_ref_kfunc`.
 ///
@@ -175,7 +308,7 @@ unsafe fn ref_count<'a>(p: *mut prog_test_ref_kfunc) -> &'a Refcount {
 /// it is that large.
 fn test_get_mem(p: *mut prog_test_ref_kfunc, size: i32) -> *mut i32 {
     if i64::from(size) > 2 * core::mem::size_of::<i32>() as i64 {
-        return core::ptr::null_mut();
+        return null_mut();
     }
     p.cast()
 }
@@ -192,14 +325,170 @@ unsafe extern "C" fn testmod_free_cb(head: *mut callback_head) {
     drop(unsafe { KBox::from_raw(head.cast::<bpf_testmod_ctx>()) });
 }
 
+/// The struct_ops maps of bpf_testmod this port has no struct_ops for
+/// (`st_ops3`, `st_ops` of the C module): never set, so the kfuncs that
+/// call into them find none, as the C ones do before a map is attached.
+static ST_OPS3: AtomicPtr<c_void> = AtomicPtr::new(null_mut());
+
 kfunc_set! {
-    /// `bpf_testmod_common_kfunc_ids` (the part these programs use),
-    /// registered for every program type.
+    /// `bpf_testmod_common_kfunc_ids`, registered for every program type.
     pub static COMMON_KFUNCS: KfuncSet;
 
-    /// Accepts `mem__sz` bytes at `mem`.
+    /// Starts an iteration handing out `value` `cnt` times; `cnt < 0` is
+    /// an error, after which `next` hands out nothing.
+    pub fn bpf_iter_testmod_seq_new(it: IterNew<'_, bpf_iter_testmod_seq>, value: i64, cnt: i32) -> i32 {
+        it.init(bpf_iter_testmod_seq { value: if cnt < 0 { 0 } else { value }, cnt });
+        if cnt < 0 {
+            return EINVAL.to_errno();
+        }
+        0
+    }
+
+    /// The next value, or NULL at the end (`RET_NULL`, from the `Option`).
+    #[flags(ITER_NEXT)]
+    pub fn bpf_iter_testmod_seq_next(it: IterMut<'_, bpf_iter_testmod_seq>) -> Option<NonNull<i64>> {
+        let mut it = it;
+        if it.cnt <= 0 {
+            return None;
+        }
+        it.cnt -= 1;
+        Some(NonNull::from(&mut it.value))
+    }
+
+    /// `val` plus the iterator's value, or 0 if the iterator failed to
+    /// start (`it__iter`: another kfunc's iterator, read only).
+    pub fn bpf_iter_testmod_seq_value(val: i32, it: IterRef<'_, bpf_iter_testmod_seq>) -> i64 {
+        if it.cnt < 0 {
+            return 0;
+        }
+        i64::from(val) + it.value
+    }
+
+    /// Ends an iteration.
+    #[flags(ITER_DESTROY)]
+    pub fn bpf_iter_testmod_seq_destroy(it: IterMut<'_, bpf_iter_testmod_seq>) {
+        let mut it = it;
+        it.cnt = 0;
+    }
+
+    /// Does nothing (a kprobe target, and a kfunc callable everywhere).
+    pub fn bpf_kfunc_common_test() {}
+
+    /// Increments the arena value and returns its old value.
+    pub fn bpf_kfunc_arena_arg_test(val: ArenaPtr<u64>) -> u64 {
+        // SAFETY: the verifier passes an arena pointer the program owns.
+        let old = unsafe { val.read() };
+        // SAFETY: as above.
+        unsafe { val.write(old.wrapping_add(1)) };
+        old
+    }
+
+    /// The arena pointer's (kernel) address.
+    pub fn bpf_kfunc_arena_cap_test(val: ArenaPtr<u64>) -> u64 {
+        val.as_ptr() as u64
+    }
+
+    /// The arena pointer's (kernel) address, or 0 for NULL.
+    pub fn bpf_kfunc_arena_cap_nullable_test(val: Option<ArenaPtr<u64>>) -> u64 {
+        val.map_or(0, |v| v.as_ptr() as u64)
+    }
+
+    /// The sum of five arena values, the last one nullable.
+    pub fn bpf_kfunc_arena_args5_test(
+        a: ArenaPtr<u64>,
+        b: ArenaPtr<u64>,
+        c: ArenaPtr<u64>,
+        d: ArenaPtr<u64>,
+        e: Option<ArenaPtr<u64>>,
+    ) -> u64 {
+        // SAFETY: the verifier passes arena pointers the program owns.
+        unsafe {
+            a.read()
+                .wrapping_add(b.read())
+                .wrapping_add(c.read())
+                .wrapping_add(d.read())
+                .wrapping_add(e.map_or(0, |e| e.read()))
+        }
+    }
+
+    /// Five scalars and an arena value, the last passed on the stack.
+    pub fn bpf_kfunc_arena_stack_arg_test(a: u64, b: u64, c: u64, d: u64, e: u64, f: ArenaPtr<u64>) -> u64 {
+        // SAFETY: the verifier passes an arena pointer the program owns.
+        a.wrapping_add(b).wrapping_add(c).wrapping_add(d).wrapping_add(e).wrapping_add(unsafe { f.read() })
+    }
+
+    /// An arena value plus a nullable one.
+    pub fn bpf_kfunc_arena_mixed_test(a: ArenaPtr<u64>, b: Option<ArenaPtr<u64>>) -> u64 {
+        // SAFETY: the verifier passes arena pointers the program owns.
+        unsafe { a.read().wrapping_add(b.map_or(0, |b| b.read())) }
+    }
+
+    /// Accepts `mem__sz` bytes at `mem` (C's `int` size, so the plain
+    /// spelling).
     pub fn bpf_kfunc_call_test_mem_len_pass1(mem: *mut c_void, mem__sz: i32) {
         let _ = (mem, mem__sz);
+    }
+
+    /// Takes a dynptr and a nullable one (`ptr__nullable` is C's name for
+    /// both, so the plain spelling).
+    pub fn bpf_kfunc_dynptr_test(ptr: *mut bpf_dynptr, ptr__nullable: *mut bpf_dynptr) {
+        let _ = (ptr, ptr__nullable);
+    }
+
+    /// Acquires from an `sk_buff_head` (a struct at a non-zero offset of a
+    /// socket); returns NULL, as C does.
+    #[flags(ACQUIRE)]
+    pub fn bpf_kfunc_nested_acquire_nonzero_offset_test(ptr: *mut sk_buff_head) -> *mut sk_buff {
+        let _ = ptr;
+        null_mut()
+    }
+
+    /// Acquires from a `sock_common` (at offset 0 of a socket); returns
+    /// NULL, as C does.
+    #[flags(ACQUIRE)]
+    pub fn bpf_kfunc_nested_acquire_zero_offset_test(ptr: *mut sock_common) -> *mut sk_buff {
+        let _ = ptr;
+        null_mut()
+    }
+
+    /// The release pair of the two above.
+    #[flags(RELEASE)]
+    pub fn bpf_kfunc_nested_release_test(ptr: *mut sk_buff) {
+        let _ = ptr;
+    }
+
+    /// Takes a trusted `vm_area_struct`.
+    pub fn bpf_kfunc_trusted_vma_test(ptr: *mut vm_area_struct) {
+        let _ = ptr;
+    }
+
+    /// Takes a trusted task.
+    pub fn bpf_kfunc_trusted_task_test(ptr: &Task) {
+        let _ = ptr;
+    }
+
+    /// Takes a trusted pointer to an int.
+    pub fn bpf_kfunc_trusted_num_test(ptr: *mut i32) {
+        let _ = ptr;
+    }
+
+    /// Takes an RCU-protected (or trusted) task.
+    #[flags(RCU)]
+    pub fn bpf_kfunc_rcu_task_test(ptr: &Task) {
+        let _ = ptr;
+    }
+
+    /// Returns an RCU-protected task: none.
+    #[flags(RCU_PROTECTED)]
+    pub fn bpf_kfunc_ret_rcu_test() -> Option<NonNull<bindings::task_struct>> {
+        None
+    }
+
+    /// Returns RCU-protected memory: none.
+    #[flags(RET_NULL | RCU_PROTECTED)]
+    pub fn bpf_kfunc_ret_rcu_test_nostruct(rdonly_buf_size: i32) -> *mut i32 {
+        let _ = rdonly_buf_size;
+        null_mut()
     }
 
     /// Allocates a context with one reference; on failure stores -ENOMEM
@@ -207,7 +496,10 @@ kfunc_set! {
     #[flags(ACQUIRE | RET_NULL)]
     pub fn bpf_testmod_ctx_create(err: *mut i32) -> *mut bpf_testmod_ctx {
         let ctx = bpf_testmod_ctx {
-            rcu: callback_head { next: core::ptr::null_mut(), func: None },
+            rcu: callback_head {
+                next: null_mut(),
+                func: None,
+            },
             usage: Refcount::new(1),
         };
         match KBox::new(ctx, GFP_ATOMIC) {
@@ -215,7 +507,7 @@ kfunc_set! {
             Err(_) => {
                 // SAFETY: the verifier checked that `err` points to an int.
                 unsafe { *err = ENOMEM.to_errno() };
-                core::ptr::null_mut()
+                null_mut()
             }
         }
     }
@@ -235,6 +527,53 @@ kfunc_set! {
             unsafe { bindings::call_rcu(&raw mut (*ctx).rcu, Some(testmod_free_cb)) };
         }
     }
+
+    /// Calls `test_1` of the attached `bpf_testmod_ops3`: there is none.
+    pub fn bpf_testmod_ops3_call_test_1() {
+        let _ = ST_OPS3.load(Ordering::Acquire);
+    }
+
+    /// Calls `test_2` of the attached `bpf_testmod_ops3`: there is none.
+    pub fn bpf_testmod_ops3_call_test_2() {
+        let _ = ST_OPS3.load(Ordering::Acquire);
+    }
+
+    /// Calls `test_arena` of the attached `bpf_testmod_ops3`: none, -1.
+    pub fn bpf_testmod_ops3_call_test_arena(ptr: ArenaPtr<u64>) -> i32 {
+        let _ = (ptr, ST_OPS3.load(Ordering::Acquire));
+        -1
+    }
+
+    /// Calls `test_arena_nullable` of the attached `bpf_testmod_ops3`:
+    /// none, -1.
+    pub fn bpf_testmod_ops3_call_test_arena_nullable(ptr: Option<ArenaPtr<u64>>) -> i32 {
+        let _ = (ptr, ST_OPS3.load(Ordering::Acquire));
+        -1
+    }
+
+    /// Calls `test_arena_stack` of the attached `bpf_testmod_ops3`: none,
+    /// -1.
+    pub fn bpf_testmod_ops3_call_test_arena_stack(ptr: ArenaPtr<u64>) -> i32 {
+        let _ = (ptr, ST_OPS3.load(Ordering::Acquire));
+        -1
+    }
+
+    /// Calls `test_arena_multislot` of the attached `bpf_testmod_ops3`:
+    /// none, -1.
+    pub fn bpf_testmod_ops3_call_test_arena_multislot(ptr: ArenaPtr<u64>) -> i32 {
+        let _ = (ptr, ST_OPS3.load(Ordering::Acquire));
+        -1
+    }
+
+    /// Returns the module's `trusted_ptr`, trusted by default.
+    pub fn bpf_kfunc_get_default_trusted_ptr_test() -> *mut prog_test_member {
+        TRUSTED_PTR.0.get()
+    }
+
+    /// Takes a `prog_test_member` (no release semantics).
+    pub fn bpf_kfunc_put_default_trusted_ptr_test(trusted_ptr: *mut prog_test_member) {
+        let _ = trusted_ptr;
+    }
 }
 
 kfunc_dtors! {
@@ -249,15 +588,95 @@ kfunc_dtors! {
     }
 }
 
+/// What `bpf_kfunc_call_test_call_rcu_tasks_trace` hands the callback.
+#[repr(C)]
+struct RcuTasksTraceData {
+    rcu: callback_head,
+    done: *mut i32,
+}
+
+/// Sets `*done` once an RCU Tasks Trace grace period has passed.
+///
+/// # Safety
+///
+/// `head` must be the `rcu` member of an `RcuTasksTraceData` allocated by
+/// `bpf_kfunc_call_test_call_rcu_tasks_trace`.
+unsafe extern "C" fn rcu_tasks_trace_cb(head: *mut callback_head) {
+    // SAFETY: `rcu` is at offset 0 of the `KBox`ed data.
+    let data = unsafe { KBox::from_raw(head.cast::<RcuTasksTraceData>()) };
+    // SAFETY: `done` points to the program's map value, which the map
+    // keeps until after this grace period (the selftest polls it).
+    unsafe { data.done.write_volatile(1) };
+}
+
+// Exported by the kernel, not covered by `kernel::bindings`.
+unsafe extern "C" {
+    fn bpf_fentry_test1(a: i32) -> i32;
+    fn sock_set_sndtimeo(sk: *mut sock, secs: i64);
+}
+
+/// How long `kernel_connect()` may take on the module's socket.
+const CONNECT_TIMEOUT_SEC: i64 = 1;
+
+/// The socket of the socket kfuncs (`sock` of the C module), under
+/// `SOCK_LOCK`.
+struct SockSlot(*mut socket);
+
+// SAFETY: the socket is only used under `SOCK_LOCK`.
+unsafe impl Send for SockSlot {}
+
+kernel::sync::global_lock! {
+    // SAFETY: initialized in the module's `init` before any kfunc runs.
+    unsafe(uninit) static SOCK_LOCK: Mutex<SockSlot> = SockSlot(null_mut());
+}
+
+/// Runs `f` on the socket, or returns -EPERM if there is none.
+fn with_sock(func: &str, f: impl FnOnce(*mut socket) -> i32) -> i32 {
+    let guard = SOCK_LOCK.lock();
+    if guard.0.is_null() {
+        pr_err!("{} called without initializing sock", func);
+        return EPERM.to_errno();
+    }
+    f(guard.0)
+}
+
+/// Sends `args->msg` to `args->addr` with `send`, as both sendmsg kfuncs do.
+fn sendmsg(
+    args: *mut sendmsg_args,
+    name: &str,
+    send: fn(*mut socket, &mut bindings::msghdr, &mut bindings::kvec, usize) -> i32,
+) -> i32 {
+    // SAFETY: the verifier checked that `args` points to a `sendmsg_args`.
+    let args = unsafe { &mut *args };
+    if args.addr.addrlen as usize > SOCKADDR_STORAGE || args.msglen as usize > args.msg.len() {
+        return EINVAL.to_errno();
+    }
+    // SAFETY: all-zero is a valid `msghdr` (no iterator, no name).
+    let mut msg: bindings::msghdr = unsafe { core::mem::zeroed() };
+    msg.msg_name = args.addr.addr.as_mut_ptr().cast();
+    msg.msg_namelen = args.addr.addrlen;
+    let mut iov = bindings::kvec {
+        iov_base: args.msg.as_mut_ptr().cast(),
+        iov_len: args.msglen as usize,
+    };
+    let len = args.msglen as usize;
+    let err = with_sock(name, |sock| send(sock, &mut msg, &mut iov, len));
+    args.addr.addrlen = msg.msg_namelen;
+    err
+}
+
 kfunc_set! {
-    /// `bpf_testmod_check_kfunc_ids` (the part these programs use),
-    /// registered for tc, tracing, syscall and struct_ops programs.
+    /// `bpf_testmod_check_kfunc_ids`, registered for tc, tracing, syscall
+    /// and struct_ops programs.
     pub static CHECK_KFUNCS: KfuncSet;
 
-    /// Records `i`; allowed while the program holds a BPF spin lock.
+    /// Stores `i` in this CPU's `bpf_testmod_ksym_percpu`; allowed while
+    /// the program holds a BPF spin lock.
     #[flags(SPINLOCK_SAFE)]
     pub fn bpf_testmod_test_mod_kfunc(i: i32) {
-        TEST_MOD_KFUNC_VALUE.store(i, Ordering::Relaxed);
+        // SAFETY: BPF programs run with migration disabled, and only this
+        // kfunc writes the variable.
+        unsafe { bpf_testmod_ksym_percpu.this_cpu_ptr().write(i) };
     }
 
     /// Returns `a + b + c + d`.
@@ -270,6 +689,11 @@ kfunc_set! {
     pub fn bpf_kfunc_call_test2(sk: *mut sock, a: u32, b: u32) -> i32 {
         let _ = sk;
         a.wrapping_add(b) as i32
+    }
+
+    /// Returns its argument.
+    pub fn bpf_kfunc_call_test3(sk: *mut sock) -> *mut sock {
+        sk
     }
 
     /// Checks that the caller sign-extended its negative arguments
@@ -303,7 +727,90 @@ kfunc_set! {
         0
     }
 
-    /// Accepts a `u64` and an unrelated length.
+    /// Ten scalars, five of them on the stack.
+    pub fn bpf_kfunc_call_stack_arg(
+        a: u64, b: u64, c: u64, d: u64, e: u64, f: u64, g: u64, h: u64, i: u64, j: u64,
+    ) -> u64 {
+        [a, b, c, d, e, f, g, h, i, j].iter().fold(0u64, |s, v| s.wrapping_add(*v))
+    }
+
+    /// Nine scalars and a pointer on the stack.
+    pub fn bpf_kfunc_call_stack_arg_ptr(
+        a: u64, b: u64, c: u64, d: u64, e: u64, f: u64, g: u64, h: u64, i: u64,
+        p: *mut prog_test_pass1,
+    ) -> u64 {
+        // SAFETY: the verifier checked `p` against `prog_test_pass1`.
+        let (x0, x1) = unsafe { ((*p).x0, (*p).inner.x1) };
+        [a, b, c, d, e, f, g, h, i, x0 as u64, x1 as u64].iter().fold(0u64, |s, v| s.wrapping_add(*v))
+    }
+
+    /// Scalars and pointers, mixed, on the stack.
+    pub fn bpf_kfunc_call_stack_arg_mix(
+        a: u64, b: u64, c: u64, d: u64, e: u64, f: u64, g: u64,
+        p: *mut prog_test_pass1, h: u64, q: *mut prog_test_pass1,
+    ) -> u64 {
+        // SAFETY: the verifier checked `p` and `q` against `prog_test_pass1`.
+        let (px0, qx1) = unsafe { ((*p).x0, (*q).inner.x1) };
+        [a, b, c, d, e, f, g, px0 as u64, h, qx1 as u64].iter().fold(0u64, |s, v| s.wrapping_add(*v))
+    }
+
+    /// Nine scalars and a dynptr (its size) on the stack.
+    pub fn bpf_kfunc_call_stack_arg_dynptr(
+        a: u64, b: u64, c: u64, d: u64, e: u64, f: u64, g: u64, h: u64, i: u64,
+        ptr: *mut bpf_dynptr,
+    ) -> u64 {
+        // SAFETY: a `struct bpf_dynptr` is the kernel's `bpf_dynptr_kern`.
+        let size = unsafe { (*ptr.cast::<bpf_dynptr_kern>()).size } & 0xff_ffff;
+        [a, b, c, d, e, f, g, h, i, u64::from(size)].iter().fold(0u64, |s, v| s.wrapping_add(*v))
+    }
+
+    /// Five scalars plus the bytes of a memory region on the stack.
+    pub fn bpf_kfunc_call_stack_arg_mem(a: u64, b: u64, c: u64, d: u64, e: u64, mem: *mut c_void, mem__sz: i32) -> u64 {
+        let mut sum = [a, b, c, d, e].iter().fold(0u64, |s, v| s.wrapping_add(*v));
+        for i in 0..mem__sz.max(0) as usize {
+            // SAFETY: the verifier checked `mem` for `mem__sz` bytes.
+            sum = sum.wrapping_add(u64::from(unsafe { mem.cast::<u8>().add(i).read() }));
+        }
+        sum
+    }
+
+    /// Nine scalars and an iterator's value on the stack.
+    pub fn bpf_kfunc_call_stack_arg_iter(
+        a: u64, b: u64, c: u64, d: u64, e: u64, f: u64, g: u64, h: u64, i: u64,
+        it: IterRef<'_, bpf_iter_testmod_seq>,
+    ) -> u64 {
+        [a, b, c, d, e, f, g, h, i, it.value as u64].iter().fold(0u64, |s, v| s.wrapping_add(*v))
+    }
+
+    /// Nine scalars and a constant string on the stack.
+    pub fn bpf_kfunc_call_stack_arg_const_str(
+        a: u64, b: u64, c: u64, d: u64, e: u64, f: u64, g: u64, h: u64, i: u64,
+        str: &CStr,
+    ) -> u64 {
+        let _ = str;
+        [a, b, c, d, e, f, g, h, i].iter().fold(0u64, |s, v| s.wrapping_add(*v))
+    }
+
+    /// Nine scalars and a timer on the stack.
+    pub fn bpf_kfunc_call_stack_arg_timer(
+        a: u64, b: u64, c: u64, d: u64, e: u64, f: u64, g: u64, h: u64, i: u64,
+        timer: *mut bpf_timer,
+    ) -> u64 {
+        let _ = timer;
+        [a, b, c, d, e, f, g, h, i].iter().fold(0u64, |s, v| s.wrapping_add(*v))
+    }
+
+    /// Five scalars and a 16-byte struct by value.
+    pub fn bpf_kfunc_call_stack_arg_big(a: u64, b: u64, c: u64, d: u64, e: u64, s: prog_test_big_arg) -> u64 {
+        [a, b, c, d, e, s.a, s.b].iter().fold(0u64, |t, v| t.wrapping_add(*v))
+    }
+
+    /// Takes memory and an unrelated length.
+    pub fn bpf_kfunc_call_test_mem_len_fail1(mem: *mut c_void, len: i32) {
+        let _ = (mem, len);
+    }
+
+    /// Takes a `u64` and an unrelated length.
     pub fn bpf_kfunc_call_test_mem_len_fail2(mem: *mut u64, len: i32) {
         let _ = (mem, len);
     }
@@ -316,6 +823,20 @@ kfunc_set! {
         // SAFETY: `p` is a static, always live.
         unsafe { ref_count(p) }.inc();
         p
+    }
+
+    /// Must never run: the verifier rejects every call (the C one warns).
+    #[flags(ACQUIRE | RET_NULL)]
+    pub fn bpf_kfunc_call_memb_acquire() -> *mut prog_test_member {
+        kernel::warn_on!(true);
+        null_mut()
+    }
+
+    /// Must never run: the verifier rejects every call (the C one warns).
+    #[flags(RELEASE)]
+    pub fn bpf_kfunc_call_memb1_release(p: *mut prog_test_member1) {
+        let _ = p;
+        kernel::warn_on!(true);
     }
 
     /// The struct as `rdwr_buf_size` writable bytes (at most two ints).
@@ -358,22 +879,311 @@ kfunc_set! {
         let _ = p;
     }
 
+    /// Takes a struct with a pointer member, which the verifier refuses.
+    pub fn bpf_kfunc_call_test_fail1(p: *mut prog_test_fail1) {
+        let _ = p;
+    }
+
+    /// Takes a struct nested too deeply, which the verifier refuses.
+    pub fn bpf_kfunc_call_test_fail2(p: *mut prog_test_fail2) {
+        let _ = p;
+    }
+
+    /// Takes a struct with a flexible array, which the verifier refuses.
+    pub fn bpf_kfunc_call_test_fail3(p: *mut prog_test_fail3) {
+        let _ = p;
+    }
+
+    /// Takes an RCU-protected or trusted `prog_test_ref_kfunc` (its count
+    /// may be 0).
+    #[flags(RCU)]
+    pub fn bpf_kfunc_call_test_ref(p: *mut prog_test_ref_kfunc) {
+        let _ = p;
+    }
+
+    /// Does nothing, destructively (programs need `CAP_SYS_BOOT`).
+    #[flags(DESTRUCTIVE)]
+    pub fn bpf_kfunc_call_test_destructive() {}
+
     /// Returns `arg`.
     pub fn bpf_kfunc_call_test_static_unused_arg(arg: u32, unused: u32) -> u32 {
         let _ = unused;
         arg
     }
 
+    /// Must never run: the verifier rejects every call (the C one warns).
+    pub fn bpf_kfunc_call_test_offset(p: *mut prog_test_ref_kfunc) {
+        let _ = p;
+        kernel::warn_on!(true);
+    }
+
+    /// Does nothing, in sleepable programs only.
+    #[flags(SLEEPABLE)]
+    pub fn bpf_kfunc_call_test_sleepable() {}
+
+    /// Sets `*done` to 1 after an RCU Tasks Trace grace period.
+    pub fn bpf_kfunc_call_test_call_rcu_tasks_trace(done: *mut i32) -> i32 {
+        let data = RcuTasksTraceData {
+            rcu: callback_head {
+                next: null_mut(),
+                func: None,
+            },
+            done,
+        };
+        let Ok(data) = KBox::new(data, GFP_ATOMIC) else {
+            return ENOMEM.to_errno();
+        };
+        let data = KBox::into_raw(data);
+        // `call_rcu_tasks_trace()`, an inline of include/linux/rcupdate_trace.h.
+        // SAFETY: `rcu` is the head of the data the callback frees; the
+        // SRCU struct is the kernel's.
+        unsafe {
+            bindings::call_srcu(
+                &raw mut bindings::rcu_tasks_trace_srcu_struct,
+                &raw mut (*data).rcu,
+                Some(rcu_tasks_trace_cb),
+            )
+        };
+        0
+    }
+
+    /// Creates the module's kernel socket in the caller's network
+    /// namespace.
+    #[flags(SLEEPABLE)]
+    pub fn bpf_kfunc_init_sock(args: *mut init_sock_args) -> i32 {
+        // SAFETY: the verifier checked that `args` points to an
+        // `init_sock_args`.
+        let (af, ty) = unsafe { ((*args).af, (*args).r#type) };
+        let mut slot = SOCK_LOCK.lock();
+        if !slot.0.is_null() {
+            pr_err!("bpf_kfunc_init_sock called without releasing old sock");
+            return EPERM.to_errno();
+        }
+        let proto = match af as u32 {
+            bindings::AF_INET | bindings::AF_INET6 => {
+                if ty as u32 == bindings::sock_type_SOCK_STREAM {
+                    bindings::IPPROTO_TCP as i32
+                } else {
+                    bindings::IPPROTO_UDP as i32
+                }
+            }
+            bindings::AF_UNIX => bindings::PF_UNIX as i32,
+            _ => {
+                pr_err!("invalid address family {}\n", af);
+                return EINVAL.to_errno();
+            }
+        };
+        // SAFETY: the current task's nsproxy and its network namespace are
+        // valid while it runs this program.
+        let net = unsafe { (*(*Task::current_raw()).nsproxy).net_ns };
+        let mut sock = null_mut();
+        // SAFETY: `net` is valid and `sock` is where the socket goes.
+        let err = unsafe { bindings::sock_create_kern(net, af, ty, proto, &mut sock) };
+        if err == 0 {
+            // Fail connection attempts after a second instead of hanging.
+            // SAFETY: `sock` was just created, with its `sk`.
+            unsafe { sock_set_sndtimeo((*sock).sk, CONNECT_TIMEOUT_SEC) };
+            slot.0 = sock;
+        }
+        err
+    }
+
+    /// Releases the module's kernel socket.
+    #[flags(SLEEPABLE)]
+    pub fn bpf_kfunc_close_sock() {
+        let mut slot = SOCK_LOCK.lock();
+        if !slot.0.is_null() {
+            // SAFETY: the socket is ours; no one uses it after this.
+            unsafe { bindings::sock_release(slot.0) };
+            slot.0 = null_mut();
+        }
+    }
+
+    /// `kernel_connect()` to `args->addr`.
+    #[flags(SLEEPABLE)]
+    pub fn bpf_kfunc_call_kernel_connect(args: *mut addr_args) -> i32 {
+        // SAFETY: the verifier checked that `args` points to an `addr_args`.
+        let args = unsafe { &mut *args };
+        if args.addrlen as usize > SOCKADDR_STORAGE {
+            return EINVAL.to_errno();
+        }
+        with_sock("bpf_kfunc_call_kernel_connect", |sock| {
+            // SAFETY: `sock` is live under the lock; `addr` holds `addrlen`
+            // bytes.
+            unsafe { bindings::kernel_connect(sock, args.addr.as_mut_ptr().cast(), args.addrlen, 0) }
+        })
+    }
+
+    /// `kernel_bind()` to `args->addr`.
+    #[flags(SLEEPABLE)]
+    pub fn bpf_kfunc_call_kernel_bind(args: *mut addr_args) -> i32 {
+        // SAFETY: the verifier checked that `args` points to an `addr_args`.
+        let args = unsafe { &mut *args };
+        if args.addrlen as usize > SOCKADDR_STORAGE {
+            return EINVAL.to_errno();
+        }
+        with_sock("bpf_kfunc_call_kernel_bind", |sock| {
+            // SAFETY: as in `bpf_kfunc_call_kernel_connect`.
+            unsafe { bindings::kernel_bind(sock, args.addr.as_mut_ptr().cast(), args.addrlen) }
+        })
+    }
+
+    /// `kernel_listen()`.
+    #[flags(SLEEPABLE)]
+    pub fn bpf_kfunc_call_kernel_listen() -> i32 {
+        // SAFETY: `sock` is live under the lock.
+        with_sock("bpf_kfunc_call_kernel_listen", |sock| unsafe { bindings::kernel_listen(sock, 128) })
+    }
+
+    /// `kernel_sendmsg()` of `args->msg` to `args->addr`.
+    #[flags(SLEEPABLE)]
+    pub fn bpf_kfunc_call_kernel_sendmsg(args: *mut sendmsg_args) -> i32 {
+        sendmsg(args, "bpf_kfunc_call_kernel_sendmsg", |sock, msg, iov, len| {
+            // SAFETY: `sock` is live under the lock; `msg` and `iov` point
+            // into the program's `args`.
+            unsafe { bindings::kernel_sendmsg(sock, msg, iov, 1, len) }
+        })
+    }
+
+    /// `sock_sendmsg()` of `args->msg` to `args->addr`.
+    #[flags(SLEEPABLE)]
+    pub fn bpf_kfunc_call_sock_sendmsg(args: *mut sendmsg_args) -> i32 {
+        sendmsg(args, "bpf_kfunc_call_sock_sendmsg", |sock, msg, iov, len| {
+            // SAFETY: as above; the iterator covers `iov`'s `len` bytes.
+            unsafe {
+                bindings::iov_iter_kvec(&mut msg.msg_iter, bindings::ITER_SOURCE, iov, 1, len);
+                bindings::sock_sendmsg(sock, msg)
+            }
+        })
+    }
+
+    /// `kernel_getsockname()` into `args`.
+    #[flags(SLEEPABLE)]
+    pub fn bpf_kfunc_call_kernel_getsockname(args: *mut addr_args) -> i32 {
+        // SAFETY: the verifier checked that `args` points to an `addr_args`.
+        let args = unsafe { &mut *args };
+        with_sock("bpf_kfunc_call_kernel_getsockname", |sock| {
+            // SAFETY: `sock` is live under the lock; `addr` has room for any
+            // address.
+            let err = unsafe { bindings::kernel_getsockname(sock, args.addr.as_mut_ptr().cast()) };
+            if err < 0 {
+                return err;
+            }
+            args.addrlen = err;
+            0
+        })
+    }
+
+    /// `kernel_getpeername()` into `args`.
+    #[flags(SLEEPABLE)]
+    pub fn bpf_kfunc_call_kernel_getpeername(args: *mut addr_args) -> i32 {
+        // SAFETY: the verifier checked that `args` points to an `addr_args`.
+        let args = unsafe { &mut *args };
+        with_sock("bpf_kfunc_call_kernel_getpeername", |sock| {
+            // SAFETY: as in `bpf_kfunc_call_kernel_getsockname`.
+            let err = unsafe { bindings::kernel_getpeername(sock, args.addr.as_mut_ptr().cast()) };
+            if err < 0 {
+                return err;
+            }
+            args.addrlen = err;
+            0
+        })
+    }
+
+    /// Calls `test_prologue` of the attached `bpf_testmod_st_ops`: none, -1.
+    #[flags(SLEEPABLE)]
+    pub fn bpf_kfunc_st_ops_test_prologue(args: *mut st_ops_args) -> i32 {
+        let _ = args;
+        -1
+    }
+
+    /// Calls `test_epilogue` of the attached `bpf_testmod_st_ops`: none, -1.
+    #[flags(SLEEPABLE)]
+    pub fn bpf_kfunc_st_ops_test_epilogue(args: *mut st_ops_args) -> i32 {
+        let _ = args;
+        -1
+    }
+
+    /// Calls `test_pro_epilogue` of the attached `bpf_testmod_st_ops`:
+    /// none, -1.
+    #[flags(SLEEPABLE)]
+    pub fn bpf_kfunc_st_ops_test_pro_epilogue(args: *mut st_ops_args) -> i32 {
+        let _ = args;
+        -1
+    }
+
+    /// Adds 10 to `args->a` and returns it.
+    pub fn bpf_kfunc_st_ops_inc10(args: *mut st_ops_args) -> i32 {
+        // SAFETY: the verifier checked that `args` points to `st_ops_args`.
+        unsafe {
+            (*args).a = (*args).a.wrapping_add(10);
+            (*args).a as i32
+        }
+    }
+
+    /// Calls `test_1` of the `bpf_testmod_multi_st_ops` map with this id:
+    /// there is none, -1.
+    pub fn bpf_kfunc_multi_st_ops_test_1(args: *mut st_ops_args, id: u32) -> i32 {
+        let _ = (args, id);
+        -1
+    }
+
+    /// Calls `test_1` of the struct_ops map the program is associated
+    /// with: none of this module's, -1.
+    pub fn bpf_kfunc_multi_st_ops_test_1_assoc(args: *mut st_ops_args, aux: ProgAux<'_>) -> i32 {
+        let _ = (args, aux);
+        -1
+    }
+
+    /// `a`, if positive and the verifier supplied the program's aux.
+    pub fn bpf_kfunc_implicit_arg(a: i32, aux: ProgAux<'_>) -> i32 {
+        let _ = aux;
+        if a > 0 {
+            a
+        } else {
+            EINVAL.to_errno()
+        }
+    }
+
+    /// `a + b`, with the implicit aux; its `_impl` counterpart is the
+    /// explicit kfunc below (the legacy layout).
+    pub fn bpf_kfunc_implicit_arg_legacy(a: i32, b: i32, aux: ProgAux<'_>) -> i32 {
+        let _ = aux;
+        a.wrapping_add(b)
+    }
+
+    /// The legacy `_impl` of `bpf_kfunc_implicit_arg_legacy`, an ordinary
+    /// kfunc taking the aux as a plain pointer.
+    pub fn bpf_kfunc_implicit_arg_legacy_impl(a: i32, b: i32, aux: *mut kfunc::bindings::bpf_prog_aux) -> i32 {
+        if aux.is_null() {
+            return EINVAL.to_errno();
+        }
+        a.wrapping_add(b)
+    }
+
     /// Not `KF_SPINLOCK_SAFE`: the verifier refuses it under a BPF spin
-    /// lock. (The C module also queues an irq_work for its struct_ops
-    /// context tests, which these programs do not run.)
+    /// lock. (The C module also queues an irq_work that calls its fentry
+    /// targets for the struct_ops context tests, which this port lacks.)
     pub fn bpf_kfunc_trigger_ctx_check() {}
+}
+
+kfunc_set! {
+    /// `bpf_testmod_trampoline_count_ids`: functions fmod_ret programs may
+    /// attach to.
+    pub static TRAMPOLINE_COUNT_IDS: KfuncSet;
+
+    /// An fmod_ret target (the C module calls it from its sysfs read).
+    pub fn bpf_testmod_trampoline_count_test() -> i32 {
+        0
+    }
 }
 
 struct BpfTestmodRs;
 
 impl kernel::Module for BpfTestmodRs {
     fn init(module: &'static ThisModule) -> Result<Self> {
+        // SAFETY: called once, before any kfunc can run.
+        unsafe { SOCK_LOCK.init() };
         COMMON_KFUNCS.register(module, &[ProgType::UNSPEC])?;
         CHECK_KFUNCS.register(
             module,
@@ -384,11 +1194,18 @@ impl kernel::Module for BpfTestmodRs {
                 ProgType::STRUCT_OPS,
             ],
         )?;
+        TRAMPOLINE_COUNT_IDS.register_fmodret(module)?;
         TESTMOD_DTORS.register(module)?;
+        // As the C module: fails if vmlinux's fentry test function does.
+        // SAFETY: no preconditions.
+        if unsafe { bpf_fentry_test1(0) } < 0 {
+            return Err(EINVAL);
+        }
         pr_info!(
-            "registered {} + {} kfuncs and their destructors\n",
+            "registered {} + {} + {} kfuncs and their destructors\n",
             COMMON_KFUNCS.len(),
-            CHECK_KFUNCS.len()
+            CHECK_KFUNCS.len(),
+            TRAMPOLINE_COUNT_IDS.len()
         );
         Ok(Self)
     }
@@ -406,8 +1223,13 @@ impl Drop for BpfTestmodRs {
         {
             kernel::time::delay::fsleep(kernel::time::Delta::from_millis(20));
         }
-        // Let pending `testmod_free_cb` calls finish before the code goes.
+        // SAFETY: module exit, no kfunc runs any more.
+        unsafe { bpf_kfunc_close_sock() };
+        // Let pending RCU callbacks finish before the code goes.
         // SAFETY: no preconditions.
-        unsafe { bindings::rcu_barrier() };
+        unsafe {
+            bindings::rcu_barrier();
+            bindings::srcu_barrier(&raw mut bindings::rcu_tasks_trace_srcu_struct);
+        }
     }
 }

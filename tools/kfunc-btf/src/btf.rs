@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! A small safe wrapper over libbpf's BTF API (libbpf-sys): parsing base
 //! and split BTF, looking types up, adding types, dedup and raw output.
 //!
@@ -242,6 +244,14 @@ impl Btf {
         (id > 0).then_some(id as TypeId)
     }
 
+    /// Finds a type of this BTF's own by name and kind (not the base's).
+    pub fn find_own(&self, name: &str, kind: Kind) -> Option<TypeId> {
+        (self.first_own_id()..self.type_count()).find(|&id| {
+            self.info(id)
+                .is_some_and(|i| i.kind == kind && i.name == name)
+        })
+    }
+
     /// Describes type `id`, or `None` if there is no such type.
     pub fn info(&self, id: TypeId) -> Option<TypeInfo> {
         // SAFETY: valid BTF; libbpf checks `id` and returns NULL if invalid.
@@ -264,7 +274,7 @@ impl Btf {
         let size_or_type = unsafe { t.__bindgen_anon_1.size };
         let sized = matches!(
             kind,
-            Kind::Int | Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64
+            Kind::Int | Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64 | Kind::Datasec
         );
         Some(TypeInfo {
             kind,

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Turns signature records into BTF in a module's split BTF: FUNC and
 //! FUNC_PROTO for each kfunc, STRUCT for each module struct, with kernel
 //! types taken from vmlinux BTF by name. A final dedup makes every added
@@ -10,13 +12,22 @@ use crate::record::{KernelKind, Kfunc, Records, Struct, Type};
 use anyhow::{anyhow, bail, Context, Result};
 use std::collections::{HashMap, HashSet};
 
+/// What [`add_records`] did.
+#[derive(Debug, Default)]
+pub struct Added {
+    /// The kfuncs given BTF.
+    pub kfuncs: Vec<String>,
+    /// Problems that do not stop the build, for the build log.
+    pub warnings: Vec<String>,
+}
+
 /// Adds BTF for all records to `btf`; `places` says where each recorded
-/// variable is. Returns the kfuncs' names.
+/// variable is.
 pub fn add_records(
     btf: &mut Btf,
     records: &Records,
     places: &HashMap<String, VarPlace>,
-) -> Result<Vec<String>> {
+) -> Result<Added> {
     let mut structs = HashMap::new();
     for s in &records.structs {
         if let Some(old) = structs.insert(s.name.as_str(), s) {
@@ -46,14 +57,14 @@ pub fn add_records(
         added.push(k.name.clone());
     }
     emitter.vars(records, places)?;
-    for w in &emitter.warnings {
-        eprintln!("kfunc-btf: warning: {w}");
-    }
     emitter
         .btf
         .dedup()
         .context("deduplicating the module's BTF against vmlinux")?;
-    Ok(added)
+    Ok(Added {
+        kfuncs: added,
+        warnings: emitter.warnings,
+    })
 }
 
 struct Emitter<'a, 'r> {
@@ -84,7 +95,7 @@ impl Emitter<'_, '_> {
                     place.section
                 );
             }
-            if self.btf.find(&v.name, Kind::Var).is_some() {
+            if self.btf.find_own(&v.name, Kind::Var).is_some() {
                 bail!("variable `{}` already has BTF", v.name);
             }
             let ty = self
@@ -99,7 +110,7 @@ impl Emitter<'_, '_> {
                 .push((id, u32::try_from(place.offset)?, u32::try_from(place.size)?));
         }
         for (name, (size, mut vars)) in sections {
-            if self.btf.find(name, Kind::Datasec).is_some() {
+            if self.btf.find_own(name, Kind::Datasec).is_some() {
                 bail!(
                     "section {name} already has a BTF DATASEC (C variables in the same module): \
                      Rust and C ksyms in one section are not supported"
@@ -158,7 +169,7 @@ impl Emitter<'_, '_> {
                 }
                 self.btf.add_ptr(target)?
             }
-            Type::Kernel { kind, name } => self.kernel_type(*kind, name)?,
+            Type::Kernel { kind, name, size } => self.kernel_type(*kind, name, *size)?,
             Type::ModuleStruct(name) => self.module_struct(name)?,
             Type::Array { elem, len } => {
                 let elem = self.type_id(elem)?;
@@ -201,7 +212,7 @@ impl Emitter<'_, '_> {
         self.btf.add_int(c_name, u32::from(size), signed, false)
     }
 
-    fn kernel_type(&mut self, kind: KernelKind, name: &str) -> Result<TypeId> {
+    fn kernel_type(&mut self, kind: KernelKind, name: &str, rust_size: u32) -> Result<TypeId> {
         let kinds: &[Kind] = match kind {
             KernelKind::Struct => &[Kind::Struct],
             KernelKind::Union => &[Kind::Union],
@@ -209,6 +220,18 @@ impl Emitter<'_, '_> {
             KernelKind::Typedef => &[Kind::Typedef],
         };
         if let Some(id) = kinds.iter().find_map(|k| self.btf.find(name, *k)) {
+            let btf_size = self.btf.info(id).map_or(0, |i| i.size);
+            if rust_size != 0
+                && matches!(kind, KernelKind::Struct | KernelKind::Union)
+                && btf_size != rust_size
+            {
+                self.warnings.push(format!(
+                    "{} {name} is {rust_size} bytes in the kernel crate's bindings but {btf_size} in vmlinux \
+                     BTF: bindgen and C disagree on its layout for this kernel config, so Rust code that \
+                     reads its fields through the bindings reads the wrong ones",
+                    kind.keyword()
+                ));
+            }
             return Ok(id);
         }
         if kind == KernelKind::Struct {

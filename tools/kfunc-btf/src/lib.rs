@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! kfunc-btf: the BTF step of kfunc-rs.
 //!
 //! pahole runs with `--lang_exclude=rust`, so Rust kfuncs get no BTF and
@@ -22,8 +24,9 @@ use std::rc::Rc;
 
 /// Adds BTF for the Rust kfuncs of `module` to the split BTF file `btf`
 /// (on `base`, normally vmlinux). The file is replaced atomically, and
-/// only when everything succeeded. Returns the kfuncs added.
-pub fn add(base: &Path, btf_path: &Path, module: &Path) -> Result<Vec<String>> {
+/// only when everything succeeded. Returns the kfuncs added and the
+/// warnings for the build log.
+pub fn add(base: &Path, btf_path: &Path, module: &Path) -> Result<emit::Added> {
     let m = module::Module::read(module)?;
     let in_sets: Vec<(&str, &str)> = m
         .sets
@@ -35,7 +38,7 @@ pub fn add(base: &Path, btf_path: &Path, module: &Path) -> Result<Vec<String>> {
         })
         .collect();
     if m.records.kfuncs.is_empty() && m.records.structs.is_empty() && m.records.vars.is_empty() {
-        return Ok(Vec::new());
+        return Ok(emit::Added::default());
     }
     if !base.exists() {
         bail!(

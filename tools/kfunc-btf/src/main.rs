@@ -88,11 +88,14 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Add { base, btf, module } => {
             let added = kfunc_btf::add(&base, &btf, &module)?;
-            if std::env::var_os("KFUNC_BTF_VERBOSE").is_some() && !added.is_empty() {
+            for w in &added.warnings {
+                eprintln!("kfunc-btf: warning: {}: {w}", module.display());
+            }
+            if std::env::var_os("KFUNC_BTF_VERBOSE").is_some() && !added.kfuncs.is_empty() {
                 eprintln!(
                     "kfunc-btf: {}: added BTF for {}",
                     module.display(),
-                    added.join(", ")
+                    added.kfuncs.join(", ")
                 );
             }
         }

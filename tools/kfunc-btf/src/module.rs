@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Reads what the BTF step needs from a module's ELF file: the signature
 //! records and the kfunc sets in `.BTF_ids` (laid out by btf_ids.h or by
 //! the kfunc crate, which are byte-compatible).

@@ -39,6 +39,8 @@ pub enum Type {
         kind: KernelKind,
         /// Its name.
         name: String,
+        /// The size of its Rust binding, 0 if opaque.
+        size: u32,
     },
     /// A module struct declared with `btf_struct!`.
     ModuleStruct(String),
@@ -60,7 +62,7 @@ impl std::fmt::Display for Type {
             Type::Ptr { pointee, is_const } => {
                 write!(f, "{}{pointee} *", if *is_const { "const " } else { "" })
             }
-            Type::Kernel { kind, name } => write!(f, "{} {name}", kind.keyword()),
+            Type::Kernel { kind, name, .. } => write!(f, "{} {name}", kind.keyword()),
             Type::ModuleStruct(name) => write!(f, "struct {name}"),
             Type::Array { elem, len } => write!(f, "{elem}[{len}]"),
         }
@@ -206,6 +208,7 @@ impl<'a> Reader<'a> {
                 Type::Kernel {
                     kind,
                     name: self.str()?,
+                    size: self.u32()?,
                 }
             }
             TypeTag::ModuleStruct => Type::ModuleStruct(self.str()?),

@@ -26,17 +26,26 @@ struct Setup {
     module: std::path::PathBuf,
 }
 
-fn setup(records: &[u8], set: &[&str]) -> Setup {
+/// A base, an empty module BTF, and the module `write` writes.
+fn setup_module(write: impl FnOnce(&std::path::Path) -> std::path::PathBuf) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let base = write_base(dir.path());
     let btf = write_empty_split(&base, dir.path());
-    let module = write_module(dir.path(), records, "TEST_SET", set);
+    let module = write(dir.path());
     Setup {
         _dir: dir,
         base,
         btf,
         module,
     }
+}
+
+fn setup(records: &[u8], set: &[&str]) -> Setup {
+    setup_module(|dir| write_module(dir, records, "TEST_SET", set))
+}
+
+fn setup_with_var(records: &[u8], section: &str, var: &str, offset: u64, size: u64) -> Setup {
+    setup_module(|dir| write_module_var(dir, records, section, var, offset, size))
 }
 
 fn result(s: &Setup) -> (Rc<Btf>, Btf) {
@@ -70,7 +79,8 @@ fn adds_funcs_with_parameter_names() {
         module_before,
         "the .ko changed"
     );
-    assert_eq!(added, KFUNCS);
+    assert_eq!(added.kfuncs, KFUNCS);
+    assert!(added.warnings.is_empty(), "{:?}", added.warnings);
     let (_, btf) = result(&s);
     let func = btf.find("rs_memzero", Kind::Func).expect("FUNC rs_memzero");
     let proto = btf.info(func).unwrap().target;
@@ -218,6 +228,7 @@ fn module_without_records_is_left_alone() {
     let before = std::fs::read(&s.btf).unwrap();
     assert!(kfunc_btf::add(&s.base, &s.btf, &s.module)
         .unwrap()
+        .kfuncs
         .is_empty());
     assert_eq!(std::fs::read(&s.btf).unwrap(), before);
 }
@@ -280,4 +291,107 @@ fn self_referencing_module_struct_points_to_itself() {
         .filter(|&id| btf.info(id).map(|i| i.kind) == Some(Kind::Fwd))
         .count();
     assert_eq!(fwds, 0, "a forward declaration was left");
+}
+
+#[test]
+fn kernel_struct_of_another_size_than_vmlinux_warns() {
+    use kfunc::record::{KernelKind, Kfunc, Param, Type};
+    // The base's task_struct is 64 bytes; a binding of 48 bytes is wrong.
+    const TASK48: Type = Type::Kernel {
+        kind: KernelKind::Struct,
+        name: "task_struct",
+        size: 48,
+    };
+    const TASK48_PTR: Type = Type::Ptr {
+        pointee: &TASK48,
+        is_const: false,
+    };
+    const K: Kfunc = Kfunc {
+        name: "rs_task_thing",
+        ret: &Type::Void,
+        params: &[Param {
+            name: "task",
+            suffix: "",
+            ty: &TASK48_PTR,
+        }],
+    };
+    let s = setup(&kfunc_record(&K), &["rs_task_thing"]);
+    let added = kfunc_btf::add(&s.base, &s.btf, &s.module).unwrap();
+    assert_eq!(added.warnings.len(), 1, "{:?}", added.warnings);
+    assert!(
+        added.warnings[0].contains(
+            "struct task_struct is 48 bytes in the kernel crate's bindings but 64 in vmlinux BTF"
+        ),
+        "{}",
+        added.warnings[0]
+    );
+}
+
+#[test]
+fn variables_get_var_and_datasec() {
+    use kfunc::record::{Type, Var};
+    const U32: Type = Type::Int {
+        size: 4,
+        signed: false,
+        name: "u32",
+    };
+    const PERCPU: Var = Var {
+        name: "rs_hits",
+        percpu: true,
+        ty: &U32,
+    };
+    let records = var_record(&PERCPU);
+    let s = setup_with_var(&records, ".data..percpu", "rs_hits", 8, 4);
+    kfunc_btf::add(&s.base, &s.btf, &s.module).unwrap();
+    let (_, btf) = result(&s);
+    let var = btf.find_own("rs_hits", Kind::Var).expect("VAR rs_hits");
+    assert_eq!(btf.info(btf.info(var).unwrap().target).unwrap().name, "u32");
+    let sec = btf
+        .find_own(".data..percpu", Kind::Datasec)
+        .expect("DATASEC");
+    assert_eq!(btf.info(sec).unwrap().size, 16, "the section's size");
+}
+
+#[test]
+fn percpu_record_of_a_non_percpu_symbol_is_an_error() {
+    use kfunc::record::{Type, Var};
+    const V: Var = Var {
+        name: "rs_hits",
+        percpu: true,
+        ty: &Type::Bool,
+    };
+    let s = setup_with_var(&var_record(&V), ".data", "rs_hits", 0, 1);
+    let err = fails_untouched(&s, &s.base);
+    assert!(
+        err.contains("variable `rs_hits` is recorded as per-CPU but is in section .data"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unload_records_clears_shf_alloc_and_nothing_else() {
+    let s = setup(&section(), KFUNCS);
+    let before = std::fs::read(&s.module).unwrap();
+    assert!(kfunc_btf::module::unload_records(&s.module).unwrap());
+    let after = std::fs::read(&s.module).unwrap();
+    assert_eq!(before.len(), after.len());
+    let diff: Vec<usize> = (0..before.len())
+        .filter(|&i| before[i] != after[i])
+        .collect();
+    assert_eq!(diff.len(), 1, "one byte of sh_flags changes: {diff:?}");
+    assert_eq!(
+        before[diff[0]] & !after[diff[0]],
+        2,
+        "SHF_ALLOC (bit 1) cleared"
+    );
+    // The records still read back; a second run has nothing to do.
+    assert_eq!(
+        kfunc_btf::module::Module::read(&s.module)
+            .unwrap()
+            .records
+            .kfuncs
+            .len(),
+        3
+    );
+    assert!(!kfunc_btf::module::unload_records(&s.module).unwrap());
 }

@@ -49,7 +49,8 @@ fn kfunc_records_round_trip() {
         Type::Ptr {
             pointee: Box::new(Type::Kernel {
                 kind: KernelKind::Struct,
-                name: "task_struct".into()
+                name: "task_struct".into(),
+                size: 64,
             }),
             is_const: false
         }

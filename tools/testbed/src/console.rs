@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Scans the guest's kernel console for signs of a kernel bug. Any of them
 //! fails a run, even when every test passed.
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! A reader for KTAP, the kernel's test output format
 //! (Documentation/dev-tools/ktap.rst), as the guest prints it.
 //!

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! `testbed`: boots the kfunc-rs test kernel under QEMU and turns what the
 //! guest printed into pass/fail results.
 //!

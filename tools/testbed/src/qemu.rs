@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! Boots the test kernel under QEMU (TCG, never KVM: on these machines
 //! QEMU hangs with it) with a hard timeout.
 //!

@@ -6,7 +6,7 @@
 
 #![allow(dead_code)]
 
-use kfunc::record::{Field, KernelKind, Kfunc, Param, Struct, Type};
+use kfunc::record::{Field, KernelKind, Kfunc, Param, Struct, Type, Var};
 use kfunc_btf::btf::{Btf, Kind};
 use object::write::{Object, Symbol, SymbolSection};
 use object::{
@@ -138,7 +138,13 @@ macro_rules! sized {
     };
 }
 sized!(encode_kfunc_sized, Kfunc, 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80);
+sized!(encode_var_sized, Var, 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40);
 sized!(encode_struct_sized, Struct, 60 61 62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90);
+
+/// Encodes a variable record with the kernel crate's encoder.
+pub fn var_record(v: &Var) -> Vec<u8> {
+    encode_var_sized(v, v.encoded_len())
+}
 
 /// Encodes a struct record with the kernel crate's encoder.
 pub fn struct_record(s: &Struct) -> Vec<u8> {
@@ -178,16 +184,22 @@ pub fn write_empty_split(base: &Path, dir: &Path) -> PathBuf {
     path
 }
 
-/// A relocatable ELF like a `.ko`: the records section and a kfunc set in
-/// `.BTF_ids` laid out as BTF_KFUNCS_START/BTF_ID_FLAGS lay it out.
-pub fn write_module(dir: &Path, records: &[u8], set: &str, kfuncs: &[&str]) -> PathBuf {
+/// A relocatable x86-64 ELF holding `records` in the records' section.
+fn object_with_records(records: &[u8]) -> Object<'static> {
     let mut obj = Object::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little);
     let rec = obj.add_section(
         Vec::new(),
-        b".kfunc_rs.btf".to_vec(),
+        kfunc::record::SECTION.as_bytes().to_vec(),
         SectionKind::ReadOnlyData,
     );
     obj.append_section_data(rec, records, 1);
+    obj
+}
+
+/// A relocatable ELF like a `.ko`: the records section and a kfunc set in
+/// `.BTF_ids` laid out as BTF_KFUNCS_START/BTF_ID_FLAGS lay it out.
+pub fn write_module(dir: &Path, records: &[u8], set: &str, kfuncs: &[&str]) -> PathBuf {
+    let mut obj = object_with_records(records);
     let ids = obj.add_section(Vec::new(), b".BTF_ids".to_vec(), SectionKind::ReadOnlyData);
     let size = 8 + 8 * kfuncs.len() as u64;
     obj.append_section_data(ids, &vec![0u8; size as usize], 4);
@@ -215,4 +227,32 @@ pub fn write_module(dir: &Path, records: &[u8], set: &str, kfuncs: &[&str]) -> P
 /// Whether `btf` has `kind name`.
 pub fn has(btf: &Btf, name: &str, kind: Kind) -> bool {
     btf.find(name, kind).is_some()
+}
+
+/// A relocatable ELF like a `.ko` with only records and one variable:
+/// `var` at `offset` (of `size` bytes) in a 16-byte section `section`.
+pub fn write_module_var(
+    dir: &Path,
+    records: &[u8],
+    section: &str,
+    var: &str,
+    offset: u64,
+    size: u64,
+) -> PathBuf {
+    let mut obj = object_with_records(records);
+    let data = obj.add_section(Vec::new(), section.as_bytes().to_vec(), SectionKind::Data);
+    obj.append_section_data(data, &[0u8; 16], 8);
+    obj.add_symbol(Symbol {
+        name: var.as_bytes().to_vec(),
+        value: offset,
+        size,
+        kind: SymbolKind::Data,
+        scope: SymbolScope::Dynamic,
+        weak: false,
+        section: SymbolSection::Section(data),
+        flags: SymbolFlags::None,
+    });
+    let path = dir.join("module.ko");
+    std::fs::write(&path, obj.write().unwrap()).unwrap();
+    path
 }
