@@ -80,14 +80,16 @@ macro_rules! btf_struct {
             };
         }
 
-        // SAFETY: passed by value, as C passes a struct: every field has a
-        // BTF meaning, and the verifier checks the program's bytes against
-        // the struct's BTF.
+        // SAFETY: by value, as C passes a struct. Linux 7.3's verifier
+        // refuses every call passing a struct by value ("Unrecognized ...
+        // type STRUCT"), so this only gives a kfunc C's BTF.
         unsafe impl $crate::KfuncArg for $name {
             type Raw = $name;
+            type Bound<'k> = $name;
+            const BTF: &'static $crate::record::Type = &<$name as $crate::BtfType>::BTF;
 
             #[inline(always)]
-            unsafe fn from_raw(raw: $name) -> $name {
+            unsafe fn from_raw<'k>(raw: $name) -> Self::Bound<'k> {
                 raw
             }
         }

@@ -14,7 +14,7 @@
 
 use crate::record::{KernelKind, Type};
 use core::ffi::c_void;
-use core::sync::atomic::{AtomicI32, AtomicI64, AtomicU32, AtomicU64};
+use core::sync::atomic::{AtomicI32, AtomicI64, AtomicPtr, AtomicU32, AtomicU64};
 
 /// A Rust type with a C layout that BTF can describe.
 ///
@@ -35,7 +35,9 @@ use core::sync::atomic::{AtomicI32, AtomicI64, AtomicU32, AtomicU64};
 ///
 /// [`BtfType::BTF`] must describe the type's real size and layout: the BTF
 /// step turns it into the BTF that the verifier trusts when BPF programs
-/// pass and receive values of this type.
+/// pass and receive values of this type. All-zero bytes must be a valid
+/// value of the type, as for the C types BTF describes (an iterator state
+/// that a kfunc did not initialize is left zeroed).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no BTF meaning",
     label = "no C layout BTF can describe",
@@ -119,6 +121,11 @@ unsafe impl<T: BtfType, const N: usize> BtfType for [T; N] {
         elem: &T::BTF,
         len: N as u32,
     };
+}
+
+// SAFETY: `AtomicPtr<T>` has the size and alignment of `*mut T`.
+unsafe impl<T: BtfType> BtfType for AtomicPtr<T> {
+    const BTF: Type = <*mut T as BtfType>::BTF;
 }
 
 // SAFETY: `Refcount` is a transparent wrapper of the C `refcount_t`.

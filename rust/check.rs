@@ -12,6 +12,7 @@
 //! [`kfunc_set!`](crate::kfunc_set) evaluates [`kfunc`] in a `const` for
 //! every kfunc; a message makes the build fail.
 
+use crate::arg::{ArgInfo, IterState};
 use crate::record::{Kfunc, Param, Type};
 use crate::KfuncFlags;
 
@@ -136,17 +137,81 @@ const fn has(flags: KfuncFlags, f: KfuncFlags) -> bool {
     flags.bits() & f.bits() != 0
 }
 
+/// What the return type says (from [`KfuncRet`](crate::KfuncRet)).
+#[derive(Clone, Copy)]
+pub struct RetInfo {
+    /// The flags it implies.
+    pub implies: KfuncFlags,
+    /// Never NULL.
+    pub never_null: bool,
+    /// A pointer only the body vouches for.
+    pub raw: bool,
+}
+
+impl RetInfo {
+    /// The information of `T`.
+    pub const fn of<T: crate::KfuncRet>() -> Self {
+        Self {
+            implies: T::IMPLIES,
+            never_null: T::NEVER_NULL,
+            raw: T::RAW,
+        }
+    }
+}
+
+/// Flags that change what the verifier trusts about arguments and results,
+/// which a `fn name;` entry may not add to another set's kfunc.
+const fn trust_flags() -> KfuncFlags {
+    KfuncFlags::ACQUIRE
+        .union(KfuncFlags::RELEASE)
+        .union(KfuncFlags::RET_NULL)
+        .union(KfuncFlags::ITER_NEW)
+        .union(KfuncFlags::ITER_NEXT)
+        .union(KfuncFlags::ITER_DESTROY)
+        .union(KfuncFlags::OPT_FASTCALL)
+        .union(KfuncFlags::OPT_ARENA_RET)
+        .union(KfuncFlags::OPT_ARENA_ARG1)
+        .union(KfuncFlags::OPT_ARENA_ARG2)
+        .union(KfuncFlags::OPT_IMPLICIT_ARGS)
+}
+
+/// Checks the flags a `fn name;` entry adds to kfunc `name` in its set.
+pub const fn extra_flags(name: &str, extra: KfuncFlags) -> Option<Msg> {
+    if extra.bits() & trust_flags().bits() != 0 {
+        return Some(
+            Msg::new(name)
+                .s("a `fn name;` entry may only add flags that do not change what the verifier trusts \
+                    (SLEEPABLE, DESTRUCTIVE, RCU, RCU_PROTECTED, SPINLOCK_SAFE, ...); declare the others on the kfunc"),
+        );
+    }
+    None
+}
+
+/// Whether `s` contains `__`.
+const fn has_double_underscore(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i + 1 < b.len() {
+        if b[i] == b'_' && b[i + 1] == b'_' {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
 /// Checks kfunc `k` with flags `flags` (explicit and implied), of which
-/// `explicit` were written in `#[flags(...)]`. `never_null` says the return
-/// type is never NULL; `iter_state[i]` that C parameter `i` is an
-/// iterator's state ([`IterNew`](crate::IterNew)/[`IterMut`](crate::IterMut)).
-/// Returns the error, if any.
+/// `explicit` were written in `#[flags(...)]`; `ret` describes the return
+/// type, `args[i]` C parameter `i`, and `is_unsafe` says whether the kfunc
+/// is an `unsafe fn` (its body vouching for raw pointers and written
+/// reference flags). Returns the error, if any.
 pub const fn kfunc(
     k: &Kfunc,
     flags: KfuncFlags,
     explicit: KfuncFlags,
-    never_null: bool,
-    iter_state: &[bool],
+    ret: RetInfo,
+    is_unsafe: bool,
+    args: &[ArgInfo],
 ) -> Option<Msg> {
     let p = k.params;
     if p.len() > KFUNC_MAX_ARGS {
@@ -164,6 +229,12 @@ pub const fn kfunc(
                 .s(" in registers, the rest on the stack)")
         });
     }
+    if has(flags, KfuncFlags::OPT_FASTCALL) {
+        return Some(Msg::new(k.name).s(
+            "FASTCALL tells the verifier the kfunc keeps every caller-saved register, which compiled \
+             code does not (only the verifier's own inlined kfuncs may have it)",
+        ));
+    }
     let ret_ptr = k.ret.is_ptr();
     if has(flags, KfuncFlags::ACQUIRE) && !ret_ptr {
         return Some(
@@ -173,7 +244,7 @@ pub const fn kfunc(
     if has(flags, KfuncFlags::RET_NULL) && !ret_ptr {
         return Some(Msg::new(k.name).s("RET_NULL needs a pointer return type"));
     }
-    if has(explicit, KfuncFlags::RET_NULL) && never_null {
+    if has(explicit, KfuncFlags::RET_NULL) && ret.never_null {
         return Some(
             Msg::new(k.name)
                 .s("RET_NULL contradicts its return type, which is never NULL; return an `Option`"),
@@ -181,6 +252,46 @@ pub const fn kfunc(
     }
     if has(flags, KfuncFlags::OPT_ARENA_RET) && !ret_ptr {
         return Some(Msg::new(k.name).s("ARENA_RET needs a pointer return type"));
+    }
+    if ret.raw && !is_unsafe {
+        return Some(Msg::new(k.name).s(
+            "returns a raw pointer, which the verifier trusts as it is: return `&'static T`, \
+             `ARef<T>` or an `IterPtr`, or declare the kfunc `unsafe fn` and say why the pointer is valid",
+        ));
+    }
+    if has(explicit, KfuncFlags::ACQUIRE) && !has(ret.implies, KfuncFlags::ACQUIRE) && !is_unsafe {
+        return Some(Msg::new(k.name).s(
+            "ACQUIRE on a return type that carries no reference: return `ARef<T>`, or declare the \
+             kfunc `unsafe fn` and say which reference the pointer carries",
+        ));
+    }
+    let mut releasing = 0;
+    let mut i = 0;
+    while i < args.len() {
+        if args[i].releases {
+            releasing += 1;
+            if i != 0 && i < p.len() {
+                return Some(
+                    Msg::new(k.name)
+                        .s("parameter ")
+                        .param(&p[i])
+                        .s(" takes a reference (`ARef`), which only the first parameter may: the verifier releases R1"),
+                );
+            }
+        }
+        i += 1;
+    }
+    if has(explicit, KfuncFlags::RELEASE) && releasing == 0 && !is_unsafe {
+        return Some(Msg::new(k.name).s(
+            "RELEASE without a parameter that takes the reference: take `ARef<T>` first, or declare \
+             the kfunc `unsafe fn` and release the reference in its body",
+        ));
+    }
+    if releasing > 1 {
+        return Some(
+            Msg::new(k.name)
+                .s("takes more than one `ARef`; the verifier releases one argument only"),
+        );
     }
     if has(flags, KfuncFlags::RELEASE) && (p.is_empty() || !p[0].ty.is_ptr()) {
         return Some(
@@ -193,8 +304,14 @@ pub const fn kfunc(
     if has(flags, KfuncFlags::OPT_ARENA_ARG2) && (p.len() < 2 || !p[1].ty.is_ptr()) {
         return Some(Msg::new(k.name).s("ARENA_ARG2 needs a pointer second parameter"));
     }
+    let new = has(flags, KfuncFlags::ITER_NEW);
     let mut i = 0;
     while i < p.len() {
+        let info = if i < args.len() {
+            args[i]
+        } else {
+            ArgInfo::MEM
+        };
         if (p[i].ends_with("__sz") || p[i].ends_with("__szk")) && (i == 0 || !p[i - 1].ty.is_ptr())
         {
             return Some(
@@ -204,19 +321,51 @@ pub const fn kfunc(
                     .s(" is the size of the parameter before it, which must be a pointer"),
             );
         }
+        if !info.plain && has_double_underscore(p[i].name) {
+            return Some(
+                Msg::new(k.name)
+                    .s("parameter `")
+                    .s(p[i].name)
+                    .s("` has a typed spelling, whose type gives the verifier's annotation: a `__` in its name \
+                        would change what the verifier checks (only integers and raw pointers keep C's names)"),
+            );
+        }
         if is_implicit(p[i].ty) && i + 1 != p.len() && !is_implicit(p[i + 1].ty) {
             return Some(
                 Msg::new(k.name)
                     .s("an implicit argument (`ProgAux`) must come after all the others"),
             );
         }
-        if i < iter_state.len() && iter_state[i] && i != 0 {
+        // An `unsafe fn` may declare what C can (a raw `__arena` pointer
+        // on the stack, which the verifier then refuses to call with).
+        let arena =
+            !is_unsafe && (p[i].ends_with("__arena") || p[i].ends_with("__arena__nullable"));
+        if i >= KFUNC_MAX_REG_ARGS && (is_implicit(p[i].ty) || arena) {
             return Some(
                 Msg::new(k.name)
                     .s("parameter ")
                     .param(&p[i])
-                    .s(" is an iterator state (`IterNew`/`IterMut`), which only the first parameter of an iterator kfunc may be"),
+                    .s(" would be passed on the stack, where the verifier refuses implicit and arena arguments"),
             );
+        }
+        match info.iter {
+            IterState::New | IterState::Mut if i != 0 => {
+                return Some(
+                    Msg::new(k.name)
+                        .s("parameter ")
+                        .param(&p[i])
+                        .s(" is an iterator state (`IterNew`/`IterMut`), which only the first parameter of an iterator kfunc may be"),
+                );
+            }
+            IterState::Mut if new => {
+                return Some(Msg::new(k.name).s(
+                    "an ITER_NEW kfunc takes its state as `IterNew` (uninitialized), not `IterMut`",
+                ));
+            }
+            IterState::Ref if new => {
+                return Some(Msg::new(k.name).s("an ITER_NEW kfunc may not take an `IterRef` (it could be the state being initialized)"));
+            }
+            _ => {}
         }
         i += 1;
     }
@@ -228,11 +377,15 @@ pub const fn kfunc(
                 .s("IMPLICIT_ARGS needs an implicit argument (`ProgAux`) as the last parameter"),
         );
     }
-    iter(k, flags, !iter_state.is_empty() && iter_state[0])
+    iter(
+        k,
+        flags,
+        !args.is_empty() && matches!(args[0].iter, IterState::Mut),
+    )
 }
 
 /// The iterator rules of `btf_check_iter_kfuncs()`.
-const fn iter(k: &Kfunc, flags: KfuncFlags, first_is_state: bool) -> Option<Msg> {
+const fn iter(k: &Kfunc, flags: KfuncFlags, first_is_mut: bool) -> Option<Msg> {
     let new = has(flags, KfuncFlags::ITER_NEW);
     let next = has(flags, KfuncFlags::ITER_NEXT);
     let destroy = has(flags, KfuncFlags::ITER_DESTROY);
@@ -243,7 +396,7 @@ const fn iter(k: &Kfunc, flags: KfuncFlags, first_is_state: bool) -> Option<Msg>
         );
     }
     if count == 0 {
-        if first_is_state {
+        if first_is_mut {
             return Some(
                 Msg::new(k.name).s("takes an iterator state (`IterMut`) but is not ITER_NEXT or ITER_DESTROY; pass another kfunc's iterator as `IterRef`"),
             );

@@ -52,8 +52,10 @@ impl KfuncDtors {
     /// Registers the destructors, like C's `register_btf_id_dtor_kfuncs()`.
     /// Call it from the module's `init`; the kernel drops the registration
     /// with the module's BTF.
+    /// Only from the module's init (later, it fails with `EINVAL`).
     #[inline]
     pub fn register(&'static self, module: &'static ThisModule) -> Result {
+        crate::set::check_initializing(module, "kfunc destructors")?;
         // SAFETY: by the type invariants `pairs` holds `count` entries; the
         // kernel copies them.
         to_result(unsafe {

@@ -26,15 +26,21 @@
 //! its code is generic, `const` or `#[inline]`, and is compiled into the
 //! module that uses it.
 
-mod arg;
+mod arena;
+#[doc(hidden)]
+pub mod arg;
+mod aux;
 pub mod bindings;
 mod btf_ids;
 mod btf_struct;
 mod btf_type;
+mod byref;
 pub mod check;
+mod cstr;
 mod dtors;
 pub mod filter;
 mod flags;
+mod iter;
 mod kfunc_dtors;
 mod kfunc_set;
 #[doc(hidden)]
@@ -43,6 +49,7 @@ mod mem;
 mod prog_type;
 pub mod record;
 mod ret;
+mod scalar;
 #[doc(hidden)]
 pub mod set;
 
@@ -51,17 +58,20 @@ pub mod set;
 #[doc(hidden)]
 const __LOG_PREFIX: &[u8] = b"kfunc-rs\0";
 
-pub use arg::{
-    ArenaPtr, ByRef, Const, Ign, IterMut, IterNew, IterRef, KfuncArg, ProgAux, SharedField,
-};
+pub use arena::ArenaPtr;
+pub use arg::{IterState, KfuncArg};
+pub use aux::ProgAux;
 pub use btf_type::BtfType;
+pub use byref::{BpfRefCounted, ByRef, SharedField};
 pub use dtors::KfuncDtors;
 pub use filter::{BpfProg, KfuncId};
 pub use flags::KfuncFlags;
+pub use iter::{IterMut, IterNew, IterPtr, IterRef};
 pub use ksym::PerCpu;
 pub use mem::{Mem, MemK};
 pub use prog_type::ProgType;
 pub use ret::KfuncRet;
+pub use scalar::{Const, Ign, Integer};
 #[doc(hidden)]
 pub use set::symbol_suffix;
 pub use set::KfuncSet;
@@ -69,8 +79,8 @@ pub use set::KfuncSet;
 /// The names a kfunc module usually needs.
 pub mod prelude {
     pub use crate::{
-        btf_struct, kernel_types, kfunc_dtors, kfunc_set, ksyms, ArenaPtr, BpfProg, ByRef, Const,
-        Ign, IterMut, IterNew, IterRef, KfuncDtors, KfuncFlags, KfuncId, KfuncSet, Mem, MemK,
-        PerCpu, ProgAux, ProgType,
+        btf_struct, kernel_types, kfunc_dtors, kfunc_set, ksyms, ArenaPtr, BpfProg, BpfRefCounted,
+        ByRef, Const, Ign, IterMut, IterNew, IterPtr, IterRef, KfuncDtors, KfuncFlags, KfuncId,
+        KfuncSet, Mem, MemK, PerCpu, ProgAux, ProgType,
     };
 }

@@ -37,14 +37,27 @@ macro_rules! kfunc_dtors {
     ) => {
         $(
             $crate::__kfunc_define! {
-                [$(#[$($fattr)*])*] [$fvis] $dtor [$($pname : $pty),*] [] $body
+                [$(#[$($fattr)*])*] [$fvis] [] $dtor [$($pname : $pty),*] [] $body
             }
         )+
 
         // BTF_ID_LIST(name) of BTF_ID(struct, type), BTF_ID(func, dtor)
         // pairs: the layout of `struct btf_id_dtor_kfunc`.
+        // The kernel calls a destructor through a pointer: keep objtool from
+        // sealing its ENDBR, as C's CFI_NOSEAL() does (x86 IBT).
+        $(
+            #[cfg(CONFIG_X86_KERNEL_IBT)]
+            ::core::arch::global_asm!(
+                ".pushsection .discard.ibt_endbr_noseal,\"\"",
+                ".quad {dtor}",
+                ".popsection",
+                dtor = sym $dtor,
+            );
+        )+
+
         ::core::arch::global_asm!(
             ".pushsection .BTF_ids,\"a\"",
+            ".balign 4",
             ::core::concat!(".local __kfunc_rs_dtors__", ::core::stringify!($name)),
             ::core::concat!("__kfunc_rs_dtors__", ::core::stringify!($name), ":"),
             $(

@@ -99,11 +99,21 @@ macro_rules! __kfunc_set_entries {
             @set $attrs $vis $set $filter @done [$($done)* ($k [$(#[$($a)*])*])] $($rest)*
         }
     };
+    // An `unsafe fn` kfunc definition: its body vouches for raw pointers
+    // and for reference flags its types do not imply.
+    (@set $attrs:tt $vis:tt $set:ident $filter:tt @done [$($done:tt)*]
+     $(#[$($a:tt)*])* $kvis:vis unsafe fn $k:ident ( $($params:tt)* ) $(-> $ret:ty)? $body:block
+     $($rest:tt)*) => {
+        $crate::__kfunc_define! { [$(#[$($a)*])*] [$kvis] [unsafe] $k [$($params)*] [$($ret)?] $body }
+        $crate::__kfunc_set_entries! {
+            @set $attrs $vis $set $filter @done [$($done)* ($k [])] $($rest)*
+        }
+    };
     // A kfunc definition.
     (@set $attrs:tt $vis:tt $set:ident $filter:tt @done [$($done:tt)*]
      $(#[$($a:tt)*])* $kvis:vis fn $k:ident ( $($params:tt)* ) $(-> $ret:ty)? $body:block
      $($rest:tt)*) => {
-        $crate::__kfunc_define! { [$(#[$($a)*])*] [$kvis] $k [$($params)*] [$($ret)?] $body }
+        $crate::__kfunc_define! { [$(#[$($a)*])*] [$kvis] [] $k [$($params)*] [$($ret)?] $body }
         $crate::__kfunc_set_entries! {
             @set $attrs $vis $set $filter @done [$($done)* ($k [])] $($rest)*
         }
@@ -113,8 +123,20 @@ macro_rules! __kfunc_set_entries {
     // assembler (`.if`), as the C preprocessor would skip it.
     (@set [$($set_attr:tt)*] [$set_vis:vis] $set:ident [$($filter:path)?] @done
      [$( ($k:ident [$($eattr:tt)*]) )+]) => {
+        $(
+            const _: () = if let ::core::option::Option::Some(msg) = $crate::check::extra_flags(
+                ::core::stringify!($k),
+                $crate::__kfunc_entry!(@extra [] $($eattr)*),
+            ) {
+                ::core::panic!("{}", msg.as_str())
+            };
+        )+
+
         ::core::arch::global_asm!(
             ".pushsection .BTF_ids,\"a\"",
+            // The set is read as a `struct btf_id_set8` (resolve_btfids only
+            // needs the symbols; C leaves the alignment to chance).
+            ".balign 4",
             ::core::concat!(".local ", ::core::stringify!($set)),
             ::core::concat!(::core::stringify!($set), ":"),
             ::core::concat!(".local __BTF_ID__set8__", ::core::stringify!($set)),
@@ -166,6 +188,16 @@ macro_rules! __kfunc_set_entries {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __kfunc_entry {
+    // The flags a `fn name;` entry adds.
+    (@extra [$($fl:tt)*]) => {
+        $crate::KfuncFlags::empty() $($fl)*
+    };
+    (@extra [$($fl:tt)*] #[flags($($f:ident)|+)] $($rest:tt)*) => {
+        $crate::__kfunc_entry!(@extra [$($fl)* $(.union($crate::KfuncFlags::$f))+] $($rest)*)
+    };
+    (@extra $fl:tt #[$($other:tt)*] $($rest:tt)*) => {
+        $crate::__kfunc_entry!(@extra $fl $($rest)*)
+    };
     ($k:ident; [$($en:tt)*] [$($fl:tt)*];) => {
         $crate::set::entry_ref($k::ENTRY, true $($en)*, $crate::KfuncFlags::empty() $($fl)*)
     };
@@ -192,10 +224,10 @@ macro_rules! __kfunc_entry {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __kfunc_define {
-    ([$($attrs:tt)*] [$vis:vis] $name:ident [$($params:tt)*] [$($ret:ty)?] $body:block) => {
+    ([$($attrs:tt)*] [$vis:vis] [$($unsafe:tt)?] $name:ident [$($params:tt)*] [$($ret:ty)?] $body:block) => {
         $crate::__kfunc_define! {
             @attrs [] [] [] $($attrs)*
-            @then [$vis] $name [$($params)*] [$($ret)?] $body
+            @then [$vis] [$($unsafe)?] $name [$($params)*] [$($ret)?] $body
         }
     };
 
@@ -213,9 +245,9 @@ macro_rules! __kfunc_define {
     (@attrs [$($keep:tt)*] $cfg:tt $flags:tt #[$($a:tt)*] $($rest:tt)*) => {
         $crate::__kfunc_define! { @attrs [$($keep)* #[$($a)*]] $cfg $flags $($rest)* }
     };
-    (@attrs $keep:tt $cfg:tt $flags:tt @then [$vis:vis] $name:ident [$($params:tt)*] [$($ret:ty)?] $body:block) => {
+    (@attrs $keep:tt $cfg:tt $flags:tt @then [$vis:vis] $unsafe:tt $name:ident [$($params:tt)*] [$($ret:ty)?] $body:block) => {
         $crate::__kfunc_params! {
-            @ctx [$keep $cfg $flags [$vis] $name [$($ret)?] $body]
+            @ctx [$keep $cfg $flags [$vis] $unsafe $name [$($ret)?] $body]
             [] [] [] [] [] [] []
             $($params)*
         }
@@ -251,21 +283,21 @@ macro_rules! __kfunc_params {
             [$($raw)* $p: *mut ::core::ffi::c_void, size: u32,]
             // SAFETY: the verifier checked that `$p` is valid for `size` bytes.
             [$($conv)* unsafe { $crate::$mem::from_raw($p, size) },]
-            [$($typed)* $p: $crate::$mem<$lt>,]
+            [$($typed)* ($p mem $mem)]
             [$($rec)*
                 $crate::record::Param {
-                    name: ::core::stringify!($p),
+                    name: $crate::record::strip_raw(::core::stringify!($p)),
                     suffix: "",
                     ty: &<*mut ::core::ffi::c_void as $crate::BtfType>::BTF,
                 },
                 $crate::record::Param {
-                    name: ::core::stringify!($p),
+                    name: $crate::record::strip_raw(::core::stringify!($p)),
                     suffix: $suffix,
                     ty: &<u32 as $crate::BtfType>::BTF,
                 },
             ]
             $imp
-            [$($state)* false, false,]
+            [$($state)* $crate::arg::ArgInfo::MEM, $crate::arg::ArgInfo::MEM,]
             $chk
             $($rest)*
         }
@@ -279,21 +311,21 @@ macro_rules! __kfunc_params {
             // SAFETY: the verifier checked `$p` against the kfunc's BTF,
             // which describes `$t`'s raw form and annotation.
             [$($conv)* unsafe { <$t as $crate::KfuncArg>::from_raw($p) },]
-            [$($typed)* $p: $t,]
+            [$($typed)* ($p arg $t)]
             [$($rec)* $crate::record::Param {
-                name: ::core::stringify!($p),
+                name: $crate::record::strip_raw(::core::stringify!($p)),
                 suffix: <$t as $crate::KfuncArg>::SUFFIX,
-                ty: &<<$t as $crate::KfuncArg>::Raw as $crate::BtfType>::BTF,
+                ty: <$t as $crate::KfuncArg>::BTF,
             },]
             [$($imp)* .union(<$t as $crate::KfuncArg>::IMPLIES)]
-            [$($state)* <$t as $crate::KfuncArg>::ITER_STATE,]
+            [$($state)* $crate::arg::ArgInfo::of::<$t>(),]
             [$($chk)* ($p $t)]
             $($($rest)*)?
         }
     };
     // All lowered: the kfunc.
-    (@ctx [[$($keep:tt)*] [$( ($($cfg:tt)*) )*] [$($flags:tt)*] [$vis:vis] $name:ident [$($ret:ty)?] $body:block]
-     [$($raw:tt)*] [$($conv:expr,)*] [$($typed:tt)*] [$($rec:tt)*] [$($imp:tt)*] [$($state:expr,)*]
+    (@ctx [[$($keep:tt)*] [$( ($($cfg:tt)*) )*] [$($flags:tt)*] [$vis:vis] [$($unsafe:tt)?] $name:ident [$($ret:ty)?] $body:block]
+     [$($raw:tt)*] [$($conv:expr,)*] [$( ($tp:ident $tk:ident $($tt:tt)*) )*] [$($rec:tt)*] [$($imp:tt)*] [$($info:expr,)*]
      [$( ($cp:ident $ct:ty) )*]) => {
         $($keep)*
         $(#[cfg($($cfg)*)])*
@@ -309,11 +341,16 @@ macro_rules! __kfunc_params {
         $vis unsafe extern "C" fn $name($($raw)*)
             -> <$crate::__kfunc_ret!($($ret)?) as $crate::KfuncRet>::Raw
         {
+            // Each parameter with the call's lifetime `'__k`, whatever the
+            // declaration wrote, so that nothing borrowed escapes the call.
             #[inline(always)]
             #[allow(non_snake_case, clippy::too_many_arguments)]
-            fn __kfunc_rs_body($($typed)*) -> $crate::__kfunc_ret!($($ret)?) $body
+            $($unsafe)? fn __kfunc_rs_body<'__k>(
+                $($tp: $crate::__kfunc_bound!('__k; $tk $($tt)*)),*
+            ) -> $crate::__kfunc_ret!($($ret)?) $body
 
-            $crate::KfuncRet::into_raw(__kfunc_rs_body($($conv),*))
+            $(let $tp = $conv;)*
+            $crate::KfuncRet::into_raw($($unsafe)? { __kfunc_rs_body($($tp),*) })
         }
 
         // The kfunc's name in the type namespace: its signature, flags and
@@ -366,8 +403,9 @@ macro_rules! __kfunc_params {
             &$name::SIGNATURE,
             $name::FLAGS,
             $name::EXPLICIT_FLAGS,
-            <$crate::__kfunc_ret!($($ret)?) as $crate::KfuncRet>::NEVER_NULL,
-            &[$($state),*],
+            $crate::check::RetInfo::of::<$crate::__kfunc_ret!($($ret)?)>(),
+            $crate::__kfunc_is_unsafe!($($unsafe)?),
+            &[$($info),*],
         ) {
             ::core::panic!("{}", msg.as_str())
         };
@@ -380,6 +418,26 @@ macro_rules! __kfunc_params {
             #[link_section = $crate::__kfunc_rs_record_section!()]
             static RECORD: [u8; LEN] = $name::SIGNATURE.encode::<LEN>();
         };
+    };
+}
+
+/// The type a kfunc body gets for a parameter, with lifetime `$l`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __kfunc_bound {
+    ($l:lifetime; mem $mem:ident) => { $crate::$mem<$l> };
+    ($l:lifetime; arg $t:ty) => { <$t as $crate::KfuncArg>::Bound<$l> };
+}
+
+/// Whether a kfunc is declared `unsafe fn`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __kfunc_is_unsafe {
+    () => {
+        false
+    };
+    (unsafe) => {
+        true
     };
 }
 

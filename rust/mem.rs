@@ -12,9 +12,16 @@
 //! parameters, `void *name` and `u32 name__sz` (`name__szk`). The verifier
 //! checks that the program's pointer is valid for that many bytes.
 //!
-//! The region may be a map value other CPUs write, or the same memory as
-//! another argument, so [`Mem`] never hands out a Rust reference into it:
-//! it copies, like the C kfunc's `memcpy`.
+//! The region may be a map value other CPUs or user space write, or the
+//! same memory as another argument, so [`Mem`] never hands out a Rust
+//! reference into it: it copies with the kernel's `memcpy`/`memset`, as a
+//! C kfunc does, so that concurrent writers are the kernel memory model's
+//! business, not a Rust data race.
+//!
+//! For a tc program's packet, the verifier checks the bounds of `__sz`
+//! memory but does not make the packet writable (no unclone, as it does
+//! for helpers): a kfunc must not write packet memory unless it made the
+//! skb writable itself.
 
 use core::ffi::c_void;
 use core::marker::PhantomData;
@@ -38,7 +45,7 @@ use core::marker::PhantomData;
 ///
 /// `ptr` is valid for reads and writes of `len` bytes for `'a` (it may be
 /// dangling when `len` is 0); those bytes may be accessed concurrently by
-/// others, so they are only ever copied.
+/// others, so they are only ever copied, by C's `memcpy`/`memset`.
 pub struct Mem<'a> {
     ptr: *mut u8,
     len: usize,
@@ -90,7 +97,7 @@ impl<'a> Mem<'a> {
     pub fn fill(&self, value: u8) {
         if self.len != 0 {
             // SAFETY: `ptr` is valid for `len` writable bytes (invariant).
-            unsafe { core::ptr::write_bytes(self.ptr, value, self.len) };
+            unsafe { kernel::bindings::memset(self.ptr.cast(), value.into(), self.len) };
         }
     }
 
@@ -106,7 +113,9 @@ impl<'a> Mem<'a> {
         // SAFETY: `off..end` is within the region (checked); `src` is Rust
         // memory, which the region cannot overlap as no reference into it
         // exists.
-        unsafe { core::ptr::copy_nonoverlapping(src.as_ptr(), self.ptr.add(off), src.len()) };
+        unsafe {
+            kernel::bindings::memcpy(self.ptr.add(off).cast(), src.as_ptr().cast(), src.len())
+        };
         Ok(())
     }
 
@@ -121,15 +130,17 @@ impl<'a> Mem<'a> {
             return Err(kernel::error::code::EINVAL);
         }
         // SAFETY: as in `write_at`.
-        unsafe { core::ptr::copy_nonoverlapping(self.ptr.add(off), dst.as_mut_ptr(), dst.len()) };
+        unsafe {
+            kernel::bindings::memcpy(dst.as_mut_ptr().cast(), self.ptr.add(off).cast(), dst.len())
+        };
         Ok(())
     }
 
     /// The byte at `off`, if within the region.
     #[inline]
     pub fn byte(&self, off: usize) -> Option<u8> {
-        // SAFETY: `off < len`, within the region.
-        (off < self.len).then(|| unsafe { self.ptr.add(off).read() })
+        let mut b = [0u8];
+        self.read_at(off, &mut b).ok().map(|()| b[0])
     }
 }
 

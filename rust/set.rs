@@ -133,8 +133,13 @@ impl KfuncSet {
     ///     Ok(Self)
     /// }
     /// ```
+    ///
+    /// The kernel allows registration only while the module initializes
+    /// (the set tables are read without locks); called later, it fails
+    /// with `EINVAL`.
     #[inline]
     pub fn register(&'static self, module: &'static ThisModule, prog_types: &[ProgType]) -> Result {
+        check_initializing(module, self.name)?;
         self.check_resolved()?;
         for (i, prog_type) in prog_types.iter().enumerate() {
             if prog_types[..i].contains(prog_type) {
@@ -160,6 +165,7 @@ impl KfuncSet {
     /// `register_btf_fmodret_id_set()`. Call it from the module's `init`.
     #[inline]
     pub fn register_fmodret(&'static self, module: &'static ThisModule) -> Result {
+        check_initializing(module, self.name)?;
         self.check_resolved()?;
         let kset = bindings::btf_kfunc_id_set {
             owner: module.as_ptr().cast(),
@@ -197,6 +203,29 @@ impl KfuncSet {
         );
         Err(EINVAL)
     }
+}
+
+/// Fails unless `module` is initializing: `register_btf_kfunc_id_set()`
+/// and `register_btf_id_dtor_kfuncs()` may only run from its init.
+#[doc(hidden)]
+#[inline]
+pub fn check_initializing(module: &'static ThisModule, what: &str) -> Result {
+    let m = module.as_ptr();
+    if m.is_null() {
+        // Built into the kernel: initcalls run once, before programs.
+        return Ok(());
+    }
+    // SAFETY: `m` is this module's `struct module`, live while its code
+    // runs; the loader changes `state` only around init.
+    let state = unsafe { (*m).state };
+    if state != kernel::bindings::module_state_MODULE_STATE_COMING {
+        kernel::pr_err!(
+            "{}: registration is only allowed from the module's init\n",
+            what
+        );
+        return Err(EINVAL);
+    }
+    Ok(())
 }
 
 /// The unique part of the `__BTF_ID__func__<kfunc>__<suffix>` symbols of a

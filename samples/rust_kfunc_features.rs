@@ -15,10 +15,8 @@
 //! - one kfunc in two sets, and a kfunc configured out with `#[cfg]`.
 
 use core::ffi::CStr;
-use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::prelude::*;
-use kernel::sync::aref::ARef;
 use kernel::task::Task;
 use kfunc::prelude::*;
 
@@ -47,7 +45,7 @@ ksyms! {
     /// Calls of `rs_percpu_bump` on each CPU; BPF programs read it as
     /// `extern const u64 rs_percpu_calls __ksym;` with `bpf_this_cpu_ptr`.
     #[percpu]
-    pub static rs_percpu_calls: u64 = 0;
+    pub static rs_percpu_calls: AtomicU64 = AtomicU64::new(0);
 
     /// A constant BPF programs read as `extern const u64 rs_features_magic
     /// __ksym;`.
@@ -64,16 +62,10 @@ kfunc_set! {
         x.wrapping_mul(u64::from(factor.get()))
     }
 
-    /// The calling task, with a reference (`ACQUIRE`, from the `ARef`;
-    /// never NULL, so programs need not check).
-    pub fn rs_task_current() -> ARef<Task> {
-        let task: &Task = kernel::current!();
-        ARef::from(task)
-    }
-
-    /// Drops a reference from `rs_task_current` (`RELEASE`).
-    pub fn rs_task_put(task: ARef<Task>) {
-        drop(task);
+    /// The pid of a trusted task, which must not be NULL (BTF: `struct
+    /// task_struct *task`).
+    pub fn rs_task_pid(task: &Task) -> i32 {
+        task.pid()
     }
 
     /// The task's pid, or `fallback` if the program passes NULL (BTF:
@@ -106,16 +98,17 @@ kfunc_set! {
         0
     }
 
-    /// The next number, or NULL at the end (`RET_NULL`, from the `Option`).
+    /// The next number, or NULL at the end (`RET_NULL`, from the `Option`):
+    /// a pointer into the program's iterator state.
     #[flags(ITER_NEXT)]
-    pub fn bpf_iter_rs_range_next(it: IterMut<'_, bpf_iter_rs_range>) -> Option<NonNull<u64>> {
+    pub fn bpf_iter_rs_range_next(it: IterMut<'_, bpf_iter_rs_range>) -> Option<IterPtr<u64>> {
         let mut it = it;
         if it.next >= it.end {
             return None;
         }
         it.cur = it.next;
         it.next += 1;
-        Some(NonNull::from(&mut it.cur))
+        Some(it.field_ptr(|s| &mut s.cur))
     }
 
     /// Ends an iteration.
@@ -144,14 +137,11 @@ kfunc_set! {
 
     /// Counts a call in this CPU's `rs_percpu_calls` and returns the count.
     pub fn rs_percpu_bump() -> u64 {
-        // SAFETY: BPF programs run with migration disabled, and this
-        // kfunc is the only writer (the read-modify-write is not atomic
-        // against other kfunc calls on this CPU, which cannot nest here).
-        unsafe {
-            let p = rs_percpu_calls.this_cpu_ptr();
-            p.write(p.read() + 1);
-            p.read()
-        }
+        // SAFETY: BPF programs run with migration disabled, so this CPU's
+        // copy stays this CPU's for the call; it is an atomic, so a
+        // program on this CPU interrupting the call (an NMI) is harmless.
+        let calls = unsafe { &*rs_percpu_calls.this_cpu_ptr() };
+        calls.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     /// Configured out: neither in the module, its set nor its BTF.

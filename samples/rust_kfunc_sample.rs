@@ -3,17 +3,22 @@
 //! The kfunc-rs sample: the examples of Documentation/bpf/kfuncs.rst,
 //! written in Rust and callable from BPF programs (samples/bpf/).
 //!
-//! - `rs_task_acquire` / `rs_task_release`: look a task up by pid, taking a
-//!   reference (`KF_ACQUIRE | KF_RET_NULL`), and drop it (`KF_RELEASE`);
+//! - `rs_task_tgid`: read a trusted task that the program got from the
+//!   kernel's own task kfuncs (`bpf_task_from_pid`, released with
+//!   `bpf_task_release`: task references count `rcu_users`, which only the
+//!   kernel can drop, so a module does not acquire tasks for programs);
 //! - `rs_memzero`: zero a BPF program's memory, sized by `mem__sz`;
-//! - `rs_counter_*`: take and return pointers to a module struct.
+//! - `rs_counter_*`: take and return references to a module struct
+//!   (`KF_ACQUIRE | KF_RET_NULL`, `KF_RELEASE`, from the types).
 //!
 //! The set is registered for tracing and syscall programs; its filter lets
-//! only the tp_btf kind of tracing program use it.
+//! only syscall programs and the tp_btf kind of tracing program use it
+//! (registering for tracing opens the set to the whole tracing hook:
+//! tracepoint, perf_event and LSM programs too).
 
+use core::ffi::c_void;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use kernel::bindings;
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use kernel::prelude::*;
 use kernel::sync::aref::{ARef, AlwaysRefCounted};
 use kernel::task::Task;
@@ -42,6 +47,11 @@ btf_struct! {
         pub id: AtomicU32,
         /// References held by BPF programs.
         pub refs: AtomicU32,
+        /// Unused by the kfuncs; a pointer member makes the struct more
+        /// than scalars, so that the verifier takes only the module's own
+        /// counters where a `struct rs_counter *` is expected, never
+        /// program memory (`BpfRefCounted`).
+        pub owner: AtomicPtr<c_void>,
     }
 }
 
@@ -52,6 +62,7 @@ static COUNTERS: [rs_counter; NR_COUNTERS as usize] = {
             value: AtomicU64::new(0),
             id: AtomicU32::new(0),
             refs: AtomicU32::new(0),
+            owner: AtomicPtr::new(core::ptr::null_mut()),
         }
     }; NR_COUNTERS as usize];
     let mut i = 0;
@@ -75,40 +86,20 @@ unsafe impl AlwaysRefCounted for rs_counter {
     }
 }
 
-/// The task with the given pid in the caller's pid namespace, with a
-/// reference.
-fn task_by_pid(pid: i32) -> Option<ARef<Task>> {
-    // SAFETY: `find_get_pid` takes no pointer; it returns a counted
-    // reference or NULL.
-    let pid = unsafe { bindings::find_get_pid(pid) };
-    if pid.is_null() {
-        return None;
-    }
-    // SAFETY: `pid` is a valid counted reference, dropped right after.
-    let task = unsafe { bindings::get_pid_task(pid, bindings::pid_type_PIDTYPE_PID) };
-    // SAFETY: we own the reference `find_get_pid` took.
-    unsafe { bindings::put_pid(pid) };
-    // SAFETY: `get_pid_task` returned NULL or a task with a reference that
-    // is now ours; `Task` wraps `task_struct`.
-    NonNull::new(task.cast::<Task>()).map(|t| unsafe { ARef::from_raw(t) })
-}
+// SAFETY: `struct rs_counter` is this module's type: only its kfuncs
+// acquire and release counters, all through `inc_ref`/`dec_ref`, and with
+// its pointer member the verifier passes only trusted `rs_counter`
+// pointers (the module's `COUNTERS`) as one.
+unsafe impl BpfRefCounted for rs_counter {}
 
 kfunc_set! {
     /// The kfuncs of this sample. Their bodies need no `unsafe`: the types
     /// say what the verifier checked, and imply the flags.
     pub static SAMPLE_KFUNCS: KfuncSet = filter(sample_filter);
 
-    /// Finds the task with the given pid in the caller's pid namespace and
-    /// takes a reference to it (`ACQUIRE | RET_NULL`, from the return
-    /// type); `rs_task_release` drops it.
-    pub fn rs_task_acquire(pid: i32) -> Option<ARef<Task>> {
-        task_by_pid(pid)
-    }
-
-    /// Drops the task reference taken by `rs_task_acquire` (`RELEASE`, from
-    /// the `ARef` parameter).
-    pub fn rs_task_release(task: ARef<Task>) {
-        drop(task);
+    /// The thread group id of a trusted task.
+    pub fn rs_task_tgid(task: &Task) -> i32 {
+        task.tgid()
     }
 
     /// Zeroes the first `mem__sz` bytes at `mem`.
@@ -132,11 +123,13 @@ kfunc_set! {
     }
 }
 
-/// Allows the set to syscall programs and, of the tracing programs, to
-/// tp_btf ones only (not fentry, fexit or iterators).
+/// Allows the set to syscall programs and, of the programs of the tracing
+/// hook, to tp_btf ones only (not fentry, fexit, iterators, tracepoint,
+/// perf_event or LSM programs).
 fn sample_filter(prog: &BpfProg, _kfunc: KfuncId) -> bool {
-    prog.prog_type() != ProgType::TRACING
-        || prog.expected_attach_type() == kfunc::bindings::bpf_attach_type::BPF_TRACE_RAW_TP
+    prog.prog_type() == ProgType::SYSCALL
+        || (prog.prog_type() == ProgType::TRACING
+            && prog.expected_attach_type() == kfunc::bindings::bpf_attach_type::BPF_TRACE_RAW_TP)
 }
 
 struct RustKfuncSample;

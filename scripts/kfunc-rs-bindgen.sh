@@ -70,7 +70,7 @@ sed -n 's/^pub const KF_\([A-Z0-9_]*\): u32 = .*;$/\1/p' "$gen" | sort -u | whil
 done
 # The flags the crate's own checks test for, which older kernels lack:
 # empty there, so that the checks compile for every kernel.
-for f in ARENA_RET ARENA_ARG1 ARENA_ARG2 IMPLICIT_ARGS; do
+for f in ARENA_RET ARENA_ARG1 ARENA_ARG2 IMPLICIT_ARGS FASTCALL; do
 	if grep -q "^pub const KF_$f: u32" "$gen"; then v="bindings::KF_$f"; else v=0; fi
 	printf '    /// `KF_%s`, or no flag if this kernel lacks it.\n    pub(crate) const OPT_%s: Self = Self(%s);\n' "$f" "$f" "$v"
 done

@@ -76,14 +76,14 @@ fn task_lookup() -> Result<()> {
     let pid = std::process::id() as i32;
     let (ret, out) = sample::lookup_task(pid)?;
     println!(
-        "syscall program task_lookup: rs_task_acquire({pid}) -> task (pid {}, tgid {}), \
-         rs_task_release(task); returned {ret}",
+        "syscall program task_lookup: bpf_task_from_pid({pid}) -> task (pid {}), \
+         rs_task_tgid(task) -> {}, bpf_task_release(task); returned {ret}",
         out.found_pid, out.found_tgid
     );
     ensure!(out.found_pid == pid, "expected pid {pid}");
     let (ret, out) = sample::lookup_task(sample::MISSING_PID)?;
     println!(
-        "syscall program task_lookup: rs_task_acquire({}) -> NULL (no such task); returned {ret}",
+        "syscall program task_lookup: bpf_task_from_pid({}) -> NULL (no such task); returned {ret}",
         sample::MISSING_PID
     );
     ensure!(out.found_pid == -1, "expected NULL");
@@ -126,8 +126,8 @@ fn counter() -> Result<()> {
 fn tracing() -> Result<()> {
     let stats = sample::watch_forks(1)?;
     println!(
-        "tp_btf/task_newtask program: ran {} time(s) on fork; rs_task_acquire(current tgid) saw \
-         tgid {}; counter 2 is now {}",
+        "tp_btf/task_newtask program: ran {} time(s) on fork; rs_task_tgid(bpf_task_from_pid(current tgid)) \
+         -> {}; counter 2 is now {}",
         stats.calls, stats.parent_tgid, stats.counter
     );
     Ok(())

@@ -24,8 +24,7 @@ pub const MISSING_PID: i32 = 0x3fff_fff0;
 
 /// The sample's kfuncs and their parameter names, as in the Rust source.
 pub const KFUNCS: &[(&str, &[&str])] = &[
-    ("rs_task_acquire", &["pid"]),
-    ("rs_task_release", &["task"]),
+    ("rs_task_tgid", &["task"]),
     ("rs_memzero", &["mem", "mem__sz"]),
     ("rs_counter_acquire", &["id"]),
     ("rs_counter_add", &["counter", "delta"]),
@@ -35,15 +34,16 @@ pub const KFUNCS: &[(&str, &[&str])] = &[
 /// Misuses the verifier must reject: program of rust_kfunc_sample_fail.bpf.c
 /// and the verifier's message.
 pub const REJECTED: &[(&str, &str)] = &[
-    ("task_unreleased", "Unreleased reference"),
+    ("counter_unreleased", "Unreleased reference"),
     (
-        "task_unchecked",
+        "counter_unchecked",
         "R0 invalid mem access 'trusted_ptr_or_null_'",
     ),
     (
-        "task_release_unacquired",
-        "release kfunc rs_task_release expects referenced PTR_TO_BTF_ID passed to R1",
+        "release_unacquired",
+        "release kfunc rs_counter_release expects referenced PTR_TO_BTF_ID passed to R1",
     ),
+    ("task_untrusted", "R1 must be referenced or trusted"),
     (
         "memzero_oversized",
         "invalid read from stack R1 off=-8 size=16",
@@ -193,7 +193,7 @@ fn obj(name: &str) -> std::path::PathBuf {
     paths::bpf_obj(name)
 }
 
-/// Runs `task_lookup` (rs_task_acquire + rs_task_release) for `pid`.
+/// Runs `task_lookup` (bpf_task_from_pid + rs_task_tgid) for `pid`.
 pub fn lookup_task(pid: i32) -> Result<(i32, TaskArgs)> {
     let o = bpf::load_ok(&obj(OBJ), "task_lookup")?;
     bpf::run_syscall(
@@ -262,7 +262,7 @@ pub fn tests(module: &'static str) -> Vec<Test<'static>> {
                 if module == MODULE {
                     let log = kmod::dmesg()?;
                     ensure!(
-                        log.contains("rust_kfunc_sample: registered 6 kfuncs for tracing and syscall programs"),
+                        log.contains("rust_kfunc_sample: registered 5 kfuncs for tracing and syscall programs"),
                         "no registration message in dmesg"
                     );
                 }
@@ -274,10 +274,10 @@ pub fn tests(module: &'static str) -> Vec<Test<'static>> {
             move || {
                 let dump = check_kfunc_btf(module, KFUNCS)?;
                 // The task pointer is vmlinux's struct task_struct, not a copy.
-                let acquire = dump.find("FUNC 'rs_task_acquire' ").unwrap();
-                let proto = field(&dump.lines(acquire).unwrap()[0], "type_id=").unwrap();
-                let ptr = field(&dump.lines(proto).unwrap()[0], "ret_type_id=")
-                    .context("no return type")?;
+                let tgid = dump.find("FUNC 'rs_task_tgid' ").unwrap();
+                let proto = field(&dump.lines(tgid).unwrap()[0], "type_id=").unwrap();
+                let param = dump.lines(proto).unwrap().get(1).context("no parameter")?.clone();
+                let ptr = field(&param, "type_id=").context("no parameter type")?;
                 let target = field(
                     &dump.lines(ptr).context("return type missing")?[0],
                     "type_id=",
@@ -293,11 +293,11 @@ pub fn tests(module: &'static str) -> Vec<Test<'static>> {
                     .context("return type points nowhere")?[0];
                 ensure!(
                     line.contains("STRUCT 'task_struct'"),
-                    "rs_task_acquire returns a pointer to {line}"
+                    "rs_task_tgid takes a pointer to {line}"
                 );
                 // The module struct has its Rust layout.
                 let counter = dump
-                    .find("STRUCT 'rs_counter' size=16 vlen=3")
+                    .find("STRUCT 'rs_counter' size=24 vlen=4")
                     .context("no struct rs_counter")?;
                 let members = dump.lines(counter).unwrap()[1..].join(" ");
                 for m in [
@@ -306,6 +306,8 @@ pub fn tests(module: &'static str) -> Vec<Test<'static>> {
                     "bits_offset=64",
                     "'refs' type_id=",
                     "bits_offset=96",
+                    "'owner' type_id=",
+                    "bits_offset=128",
                 ] {
                     ensure!(
                         members.contains(m),
@@ -316,7 +318,7 @@ pub fn tests(module: &'static str) -> Vec<Test<'static>> {
             },
         ),
         Test::new(
-            format!("{module}: rs_task_acquire finds the runner's own task"),
+            format!("{module}: rs_task_tgid reads the runner's own task from bpf_task_from_pid"),
             move || {
                 let pid = std::process::id() as i32;
                 let (ret, out) = lookup_task(pid)?;
@@ -328,7 +330,7 @@ pub fn tests(module: &'static str) -> Vec<Test<'static>> {
             },
         ),
         Test::new(
-            format!("{module}: rs_task_acquire returns NULL for a pid that does not exist"),
+            format!("{module}: task_lookup handles bpf_task_from_pid's NULL for a pid that does not exist"),
             move || {
                 let (ret, out) = lookup_task(MISSING_PID)?;
                 ensure!(ret == 1 && out.found_pid == -1, "ret {ret}, {out:?}");

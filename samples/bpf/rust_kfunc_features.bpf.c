@@ -28,9 +28,10 @@ int task_pid_or(struct feature_args *args)
 		args->pid = rs_task_pid_or(NULL, -7);
 		return 0;
 	}
-	task = rs_task_current();
+	task = bpf_get_current_task_btf();
 	args->pid = rs_task_pid_or(task, -7);
-	rs_task_put(task);
+	if (rs_task_pid(task) != args->pid)
+		args->pid = -8;
 	return 0;
 }
 

@@ -17,22 +17,27 @@ int scale_not_const(struct feature_args *args)
 	return 0;
 }
 
-/* Without __nullable NULL is refused: rs_task_put's task is not
+/* Without __nullable NULL is refused: rs_task_pid's task is not
  * nullable (rs_task_pid_or's is). */
 SEC("syscall")
-int put_null(struct feature_args *args)
+int pid_null(struct feature_args *args)
 {
-	rs_task_put(NULL);
+	args->pid = rs_task_pid(NULL);
 	return 0;
 }
 
-/* rs_task_current returns an ARef: acquired, so it must be released. */
+/* The iterator's next returns an Option: NULL at the end, so the
+ * program must check before reading. */
 SEC("syscall")
-int current_leak(struct feature_args *args)
+int next_unchecked(struct feature_args *args)
 {
-	struct task_struct *task = rs_task_current();
+	struct bpf_iter_rs_range it;
+	u64 *v;
 
-	args->pid = task->pid;
+	bpf_iter_rs_range_new(&it, 0, 3);
+	v = bpf_iter_rs_range_next(&it);
+	args->out = *v;
+	bpf_iter_rs_range_destroy(&it);
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * BPF programs calling the Rust kfuncs of samples/rust_kfunc_sample.rs.
+ * BPF programs calling the Rust kfuncs of samples/rust_kfunc_sample.rs (and
+ * the kernel's own task kfuncs, bpf_task_from_pid/bpf_task_release).
  * Syscall programs run under BPF_PROG_TEST_RUN; the tracing program is
  * attached to the task_newtask tracepoint and runs on every fork.
  */
@@ -11,18 +12,19 @@
 
 char _license[] SEC("license") = "GPL";
 
+/* A task from the kernel's own task kfuncs, read by the module's kfunc. */
 SEC("syscall")
 int task_lookup(struct task_args *args)
 {
-	struct task_struct *task = rs_task_acquire(args->pid);
+	struct task_struct *task = bpf_task_from_pid(args->pid);
 
 	if (!task) {
 		args->found_pid = -1;
 		return 1;
 	}
 	args->found_pid = task->pid;
-	args->found_tgid = task->tgid;
-	rs_task_release(task);
+	args->found_tgid = rs_task_tgid(task);
+	bpf_task_release(task);
 	return 0;
 }
 
@@ -61,13 +63,13 @@ SEC("tp_btf/task_newtask")
 int BPF_PROG(on_newtask, struct task_struct *task, u64 clone_flags)
 {
 	s32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct task_struct *parent = rs_task_acquire(tgid);
+	struct task_struct *parent = bpf_task_from_pid(tgid);
 	struct rs_counter *c;
 
 	if (!parent)
 		return 0;
-	stats.parent_tgid = parent->tgid;
-	rs_task_release(parent);
+	stats.parent_tgid = rs_task_tgid(parent);
+	bpf_task_release(parent);
 
 	c = rs_counter_acquire(2);
 	if (c) {

@@ -35,7 +35,7 @@ struct counter_args {
 struct newtask_stats {
 	u64 calls;		/* times it ran */
 	u64 counter;		/* counter 2 after its last increment */
-	s32 parent_tgid;	/* tgid of the last forking task, via rs_task_acquire */
+	s32 parent_tgid;	/* tgid of the last forking task, via bpf_task_from_pid + rs_task_tgid */
 	s32 pad;
 };
 

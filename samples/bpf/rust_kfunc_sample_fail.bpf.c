@@ -13,32 +13,45 @@ char _license[] SEC("license") = "GPL";
 
 /* KF_ACQUIRE: the reference must be released. */
 SEC("syscall")
-int task_unreleased(struct task_args *args)
+int counter_unreleased(struct counter_args *args)
 {
-	struct task_struct *task = rs_task_acquire(args->pid);
+	struct rs_counter *c = rs_counter_acquire(args->id);
 
-	if (task)
-		args->found_pid = task->pid;
+	if (c)
+		args->refs = c->refs;
 	return 0;
 }
 
 /* KF_RET_NULL: the result must be checked before use. */
 SEC("syscall")
-int task_unchecked(struct task_args *args)
+int counter_unchecked(struct counter_args *args)
 {
-	struct task_struct *task = rs_task_acquire(args->pid);
+	struct rs_counter *c = rs_counter_acquire(args->id);
 
-	args->found_pid = task->pid;
-	rs_task_release(task);
+	args->refs = c->refs;
+	rs_counter_release(c);
 	return 0;
 }
 
 /* KF_RELEASE: only an acquired reference can be released. */
 SEC("tp_btf/task_newtask")
-int BPF_PROG(task_release_unacquired, struct task_struct *task, u64 clone_flags)
+int BPF_PROG(release_unacquired, struct task_struct *task, u64 clone_flags)
 {
-	rs_task_release(task);
+	struct rs_counter *c = rs_counter_acquire(0);
+
+	if (c) {
+		rs_counter_release(c);
+		rs_counter_release(c);
+	}
 	return 0;
+}
+
+/* A trusted task is required: not one read from a field the verifier
+ * does not know to be safe (last_wakee is untrusted). */
+SEC("tp_btf/task_newtask")
+int BPF_PROG(task_untrusted, struct task_struct *task, u64 clone_flags)
+{
+	return rs_task_tgid(task->last_wakee);
 }
 
 /* mem__sz: the size may not exceed the memory. */

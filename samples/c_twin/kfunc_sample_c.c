@@ -8,8 +8,7 @@
 #include <linux/btf.h>
 #include <linux/btf_ids.h>
 #include <linux/module.h>
-#include <linux/pid.h>
-#include <linux/sched/task.h>
+#include <linux/sched.h>
 #include <linux/string.h>
 
 #define NR_COUNTERS 4
@@ -18,27 +17,16 @@ struct rs_counter {
 	u64 value;
 	u32 id;
 	u32 refs;
+	void *owner;
 };
 
 static struct rs_counter counters[NR_COUNTERS];
 
 __bpf_kfunc_start_defs();
 
-__bpf_kfunc struct task_struct *rs_task_acquire(s32 pid)
+__bpf_kfunc s32 rs_task_tgid(struct task_struct *task)
 {
-	struct pid *p = find_get_pid(pid);
-	struct task_struct *task;
-
-	if (!p)
-		return NULL;
-	task = get_pid_task(p, PIDTYPE_PID);
-	put_pid(p);
-	return task;
-}
-
-__bpf_kfunc void rs_task_release(struct task_struct *task)
-{
-	put_task_struct(task);
+	return task->tgid;
 }
 
 __bpf_kfunc void rs_memzero(void *mem, u32 mem__sz)
@@ -67,8 +55,7 @@ __bpf_kfunc void rs_counter_release(struct rs_counter *counter)
 __bpf_kfunc_end_defs();
 
 BTF_KFUNCS_START(SAMPLE_KFUNCS)
-BTF_ID_FLAGS(func, rs_task_acquire, KF_ACQUIRE | KF_RET_NULL)
-BTF_ID_FLAGS(func, rs_task_release, KF_RELEASE)
+BTF_ID_FLAGS(func, rs_task_tgid)
 BTF_ID_FLAGS(func, rs_memzero)
 BTF_ID_FLAGS(func, rs_counter_acquire, KF_ACQUIRE | KF_RET_NULL)
 BTF_ID_FLAGS(func, rs_counter_add)
@@ -77,8 +64,9 @@ BTF_KFUNCS_END(SAMPLE_KFUNCS)
 
 static int sample_filter(const struct bpf_prog *prog, u32 kfunc_id)
 {
-	if (prog->type != BPF_PROG_TYPE_TRACING ||
-	    prog->expected_attach_type == BPF_TRACE_RAW_TP)
+	if (prog->type == BPF_PROG_TYPE_SYSCALL ||
+	    (prog->type == BPF_PROG_TYPE_TRACING &&
+	     prog->expected_attach_type == BPF_TRACE_RAW_TP))
 		return 0;
 	return -EACCES;
 }

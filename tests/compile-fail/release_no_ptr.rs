@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! RELEASE without a pointer first parameter.
-// expect: kfunc `rs_bad_release`: RELEASE needs a pointer first parameter (the released reference)
+// expect: kfunc `rs_bad_release`: RELEASE without a parameter that takes the reference
 
 kfunc::kfunc_set! {
     pub static BAD: KfuncSet;

@@ -16,8 +16,7 @@ kfunc::kfunc_set! {
 
     /// Both next and destroy.
     #[flags(ITER_NEXT | ITER_DESTROY)]
-    pub fn bpf_iter_rs_bad_next(it: kfunc::IterMut<'_, bpf_iter_rs_bad>) -> *mut u64 {
-        let _ = it;
-        core::ptr::null_mut()
+    pub fn bpf_iter_rs_bad_next(it: kfunc::IterMut<'_, bpf_iter_rs_bad>) -> kfunc::IterPtr<u64> {
+        it.field_ptr(|s| &mut s.pos)
     }
 }

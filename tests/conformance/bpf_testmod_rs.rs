@@ -271,7 +271,9 @@ struct Shared<T>(Opaque<T>);
 // SAFETY: BPF programs and kfuncs access the contents as the C module's
 // static is accessed: refcounts atomically, the rest without ordering
 // guarantees, which is what the selftests expect.
-unsafe impl<T> Sync for Shared<T> {}
+unsafe impl Sync for Shared<prog_test_ref_kfunc> {}
+// SAFETY: as above.
+unsafe impl Sync for Shared<prog_test_member> {}
 
 /// `prog_test_struct` of the C module: a=42, b=108, next=itself, cnt=1.
 static PROG_TEST_STRUCT: Shared<prog_test_ref_kfunc> = Shared(Opaque::new(prog_test_ref_kfunc {
@@ -346,13 +348,13 @@ kfunc_set! {
 
     /// The next value, or NULL at the end (`RET_NULL`, from the `Option`).
     #[flags(ITER_NEXT)]
-    pub fn bpf_iter_testmod_seq_next(it: IterMut<'_, bpf_iter_testmod_seq>) -> Option<NonNull<i64>> {
+    pub fn bpf_iter_testmod_seq_next(it: IterMut<'_, bpf_iter_testmod_seq>) -> Option<IterPtr<i64>> {
         let mut it = it;
         if it.cnt <= 0 {
             return None;
         }
         it.cnt -= 1;
-        Some(NonNull::from(&mut it.value))
+        Some(it.field_ptr(|s| &mut s.value))
     }
 
     /// `val` plus the iterator's value, or 0 if the iterator failed to
@@ -374,12 +376,11 @@ kfunc_set! {
     /// Does nothing (a kprobe target, and a kfunc callable everywhere).
     pub fn bpf_kfunc_common_test() {}
 
-    /// Increments the arena value and returns its old value.
+    /// Increments the arena value and returns its old value (0 if the
+    /// arena page is not there).
     pub fn bpf_kfunc_arena_arg_test(val: ArenaPtr<u64>) -> u64 {
-        // SAFETY: the verifier passes an arena pointer the program owns.
-        let old = unsafe { val.read() };
-        // SAFETY: as above.
-        unsafe { val.write(old.wrapping_add(1)) };
+        let Ok(old) = val.read() else { return 0 };
+        val.write(old.wrapping_add(1));
         old
     }
 
@@ -401,26 +402,37 @@ kfunc_set! {
         d: ArenaPtr<u64>,
         e: Option<ArenaPtr<u64>>,
     ) -> u64 {
-        // SAFETY: the verifier passes arena pointers the program owns.
-        unsafe {
-            a.read()
-                .wrapping_add(b.read())
-                .wrapping_add(c.read())
-                .wrapping_add(d.read())
-                .wrapping_add(e.map_or(0, |e| e.read()))
-        }
+        [Some(a), Some(b), Some(c), Some(d), e]
+            .iter()
+            .flatten()
+            .fold(0u64, |sum, v| sum.wrapping_add(v.read().unwrap_or(0)))
     }
 
     /// Five scalars and an arena value, the last passed on the stack.
-    pub fn bpf_kfunc_arena_stack_arg_test(a: u64, b: u64, c: u64, d: u64, e: u64, f: ArenaPtr<u64>) -> u64 {
-        // SAFETY: the verifier passes an arena pointer the program owns.
-        a.wrapping_add(b).wrapping_add(c).wrapping_add(d).wrapping_add(e).wrapping_add(unsafe { f.read() })
+    /// Must never run: the verifier refuses arena pointers on the stack,
+    /// which is also why `f__arena` cannot be an `ArenaPtr` here.
+    ///
+    /// # Safety
+    ///
+    /// Never called (the verifier rejects every call); `f__arena` is not
+    /// dereferenced.
+    pub unsafe fn bpf_kfunc_arena_stack_arg_test(
+        a: u64,
+        b: u64,
+        c: u64,
+        d: u64,
+        e: u64,
+        f__arena: *mut u64,
+    ) -> u64 {
+        let _ = f__arena;
+        kernel::warn_on!(true);
+        a.wrapping_add(b).wrapping_add(c).wrapping_add(d).wrapping_add(e)
     }
 
     /// An arena value plus a nullable one.
     pub fn bpf_kfunc_arena_mixed_test(a: ArenaPtr<u64>, b: Option<ArenaPtr<u64>>) -> u64 {
-        // SAFETY: the verifier passes arena pointers the program owns.
-        unsafe { a.read().wrapping_add(b.map_or(0, |b| b.read())) }
+        let b = b.map_or(Ok(0), |b| b.read());
+        a.read().unwrap_or(0).wrapping_add(b.unwrap_or(0))
     }
 
     /// Accepts `mem__sz` bytes at `mem` (C's `int` size, so the plain
@@ -437,23 +449,35 @@ kfunc_set! {
 
     /// Acquires from an `sk_buff_head` (a struct at a non-zero offset of a
     /// socket); returns NULL, as C does.
+    ///
+    /// # Safety
+    ///
+    /// Returns NULL, which the verifier makes programs check.
     #[flags(ACQUIRE)]
-    pub fn bpf_kfunc_nested_acquire_nonzero_offset_test(ptr: *mut sk_buff_head) -> *mut sk_buff {
+    pub unsafe fn bpf_kfunc_nested_acquire_nonzero_offset_test(ptr: *mut sk_buff_head) -> *mut sk_buff {
         let _ = ptr;
         null_mut()
     }
 
     /// Acquires from a `sock_common` (at offset 0 of a socket); returns
     /// NULL, as C does.
+    ///
+    /// # Safety
+    ///
+    /// Returns NULL, which the verifier makes programs check.
     #[flags(ACQUIRE)]
-    pub fn bpf_kfunc_nested_acquire_zero_offset_test(ptr: *mut sock_common) -> *mut sk_buff {
+    pub unsafe fn bpf_kfunc_nested_acquire_zero_offset_test(ptr: *mut sock_common) -> *mut sk_buff {
         let _ = ptr;
         null_mut()
     }
 
     /// The release pair of the two above.
+    ///
+    /// # Safety
+    ///
+    /// Does not touch the reference (none is ever acquired: the acquire kfuncs return NULL).
     #[flags(RELEASE)]
-    pub fn bpf_kfunc_nested_release_test(ptr: *mut sk_buff) {
+    pub unsafe fn bpf_kfunc_nested_release_test(ptr: *mut sk_buff) {
         let _ = ptr;
     }
 
@@ -479,22 +503,35 @@ kfunc_set! {
     }
 
     /// Returns an RCU-protected task: none.
+    ///
+    /// # Safety
+    ///
+    /// Returns NULL.
     #[flags(RCU_PROTECTED)]
-    pub fn bpf_kfunc_ret_rcu_test() -> Option<NonNull<bindings::task_struct>> {
+    pub unsafe fn bpf_kfunc_ret_rcu_test() -> Option<NonNull<bindings::task_struct>> {
         None
     }
 
     /// Returns RCU-protected memory: none.
+    ///
+    /// # Safety
+    ///
+    /// Returns NULL.
     #[flags(RET_NULL | RCU_PROTECTED)]
-    pub fn bpf_kfunc_ret_rcu_test_nostruct(rdonly_buf_size: i32) -> *mut i32 {
+    pub unsafe fn bpf_kfunc_ret_rcu_test_nostruct(rdonly_buf_size: i32) -> *mut i32 {
         let _ = rdonly_buf_size;
         null_mut()
     }
 
     /// Allocates a context with one reference; on failure stores -ENOMEM
     /// in `*err` and returns NULL.
+    ///
+    /// # Safety
+    ///
+    /// The result carries one reference, dropped by `bpf_testmod_ctx_release` (or the kptr
+    /// destructor); `err` is an int the verifier checked.
     #[flags(ACQUIRE | RET_NULL)]
-    pub fn bpf_testmod_ctx_create(err: *mut i32) -> *mut bpf_testmod_ctx {
+    pub unsafe fn bpf_testmod_ctx_create(err: *mut i32) -> *mut bpf_testmod_ctx {
         let ctx = bpf_testmod_ctx {
             rcu: callback_head {
                 next: null_mut(),
@@ -514,8 +551,12 @@ kfunc_set! {
 
     /// Drops a reference to a context, freeing it after an RCU grace
     /// period when it was the last.
+    ///
+    /// # Safety
+    ///
+    /// `ctx` is a context the program holds a reference to, from `bpf_testmod_ctx_create`.
     #[flags(RELEASE)]
-    pub fn bpf_testmod_ctx_release(ctx: *mut bpf_testmod_ctx) {
+    pub unsafe fn bpf_testmod_ctx_release(ctx: *mut bpf_testmod_ctx) {
         if ctx.is_null() {
             return;
         }
@@ -566,7 +607,11 @@ kfunc_set! {
     }
 
     /// Returns the module's `trusted_ptr`, trusted by default.
-    pub fn bpf_kfunc_get_default_trusted_ptr_test() -> *mut prog_test_member {
+    ///
+    /// # Safety
+    ///
+    /// Returns the module's static, valid for as long as the module is loaded.
+    pub unsafe fn bpf_kfunc_get_default_trusted_ptr_test() -> *mut prog_test_member {
         TRUSTED_PTR.0.get()
     }
 
@@ -692,7 +737,11 @@ kfunc_set! {
     }
 
     /// Returns its argument.
-    pub fn bpf_kfunc_call_test3(sk: *mut sock) -> *mut sock {
+    ///
+    /// # Safety
+    ///
+    /// Returns the program's socket pointer as it came; the verifier checks it as for the C kfunc.
+    pub unsafe fn bpf_kfunc_call_test3(sk: *mut sock) -> *mut sock {
         sk
     }
 
@@ -816,8 +865,13 @@ kfunc_set! {
     }
 
     /// Takes a reference to the module's `prog_test_struct`.
+    ///
+    /// # Safety
+    ///
+    /// The verifier holds the reference the result carries and releases it with vmlinux's
+    /// `bpf_kfunc_call_test_release`, which drops `cnt`.
     #[flags(ACQUIRE | RET_NULL)]
-    pub fn bpf_kfunc_call_test_acquire(scalar_ptr: *mut usize) -> *mut prog_test_ref_kfunc {
+    pub unsafe fn bpf_kfunc_call_test_acquire(scalar_ptr: *mut usize) -> *mut prog_test_ref_kfunc {
         let _ = scalar_ptr;
         let p = PROG_TEST_STRUCT.0.get();
         // SAFETY: `p` is a static, always live.
@@ -826,41 +880,68 @@ kfunc_set! {
     }
 
     /// Must never run: the verifier rejects every call (the C one warns).
+    ///
+    /// # Safety
+    ///
+    /// Never called: the verifier rejects every call.
     #[flags(ACQUIRE | RET_NULL)]
-    pub fn bpf_kfunc_call_memb_acquire() -> *mut prog_test_member {
+    pub unsafe fn bpf_kfunc_call_memb_acquire() -> *mut prog_test_member {
         kernel::warn_on!(true);
         null_mut()
     }
 
     /// Must never run: the verifier rejects every call (the C one warns).
+    ///
+    /// # Safety
+    ///
+    /// Never called: the verifier rejects every call.
     #[flags(RELEASE)]
-    pub fn bpf_kfunc_call_memb1_release(p: *mut prog_test_member1) {
+    pub unsafe fn bpf_kfunc_call_memb1_release(p: *mut prog_test_member1) {
         let _ = p;
         kernel::warn_on!(true);
     }
 
     /// The struct as `rdwr_buf_size` writable bytes (at most two ints).
+    ///
+    /// # Safety
+    ///
+    /// `p` is a trusted `prog_test_ref_kfunc` the program holds, and the result points into
+    /// it, `rdwr_buf_size` bytes of it.
     #[flags(RET_NULL)]
-    pub fn bpf_kfunc_call_test_get_rdwr_mem(p: *mut prog_test_ref_kfunc, rdwr_buf_size: i32) -> *mut i32 {
+    pub unsafe fn bpf_kfunc_call_test_get_rdwr_mem(p: *mut prog_test_ref_kfunc, rdwr_buf_size: i32) -> *mut i32 {
         test_get_mem(p, rdwr_buf_size)
     }
 
     /// The struct as `rdonly_buf_size` read-only bytes (at most two ints).
+    ///
+    /// # Safety
+    ///
+    /// `p` is a trusted `prog_test_ref_kfunc` the program holds, and the result points into
+    /// it, `rdonly_buf_size` bytes of it.
     #[flags(RET_NULL)]
-    pub fn bpf_kfunc_call_test_get_rdonly_mem(p: *mut prog_test_ref_kfunc, rdonly_buf_size: i32) -> *mut i32 {
+    pub unsafe fn bpf_kfunc_call_test_get_rdonly_mem(p: *mut prog_test_ref_kfunc, rdonly_buf_size: i32) -> *mut i32 {
         test_get_mem(p, rdonly_buf_size)
     }
 
     /// Like `get_rdonly_mem` but acquiring, which the verifier refuses: an
     /// acquire kfunc must return a struct pointer.
+    ///
+    /// # Safety
+    ///
+    /// Never runs: the verifier refuses an acquire kfunc returning memory.
     #[flags(ACQUIRE | RET_NULL)]
-    pub fn bpf_kfunc_call_test_acq_rdonly_mem(p: *mut prog_test_ref_kfunc, rdonly_buf_size: i32) -> *mut i32 {
+    pub unsafe fn bpf_kfunc_call_test_acq_rdonly_mem(p: *mut prog_test_ref_kfunc, rdonly_buf_size: i32) -> *mut i32 {
         test_get_mem(p, rdonly_buf_size)
     }
 
     /// The release pair of `acq_rdonly_mem`.
+    ///
+    /// # Safety
+    ///
+    /// `p` is what `acq_rdonly_mem` returned (the verifier refuses that acquire, so this
+    /// never runs).
     #[flags(RELEASE)]
-    pub fn bpf_kfunc_call_int_mem_release(p: *mut i32) {
+    pub unsafe fn bpf_kfunc_call_int_mem_release(p: *mut i32) {
         let _ = p;
     }
 

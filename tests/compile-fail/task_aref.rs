@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A task reference taken as `ARef<Task>`, which counts differently from
+//! the kernel's task kfuncs.
+// expect: `Task` references cannot cross the kfunc boundary as `ARef<Task>`
+
+use kernel::sync::aref::ARef;
+use kernel::task::Task;
+
+kfunc::kfunc_set! {
+    pub static BAD: KfuncSet;
+
+    /// Releases a task reference.
+    pub fn rs_task_put(task: ARef<Task>) {
+        drop(task);
+    }
+}
