@@ -5,7 +5,7 @@
 //!
 //! C header: libbpf's `btf.h`.
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use libbpf_sys as sys;
 use std::ffi::{CStr, CString};
 use std::path::Path;
@@ -104,6 +104,47 @@ pub struct TypeInfo {
     pub size: u32,
     /// Referenced type (PTR, TYPEDEF, FUNC, CONST, ...) or 0.
     pub target: TypeId,
+}
+
+/// The header libbpf knows and writes: `struct btf_header`, 24 bytes.
+const HEADER_LEN: u32 = size_of::<sys::btf_header>() as u32;
+
+/// Checks that the raw BTF file `path` can be read and written back
+/// through libbpf without loss. libbpf reads a longer header than its own
+/// `struct btf_header` (newer pahole adds sections, such as the kind
+/// layout one, after `str_len`) but writes only its own 24 bytes and the
+/// type and string sections, so the sections it does not know would be
+/// dropped without a word.
+pub fn check_rewritable(path: &Path) -> Result<()> {
+    use std::io::Read;
+    let mut hdr = [0u8; 8];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut hdr))
+        .with_context(|| format!("cannot read the BTF header of {}", path.display()))?;
+    let magic = u16::from_ne_bytes([hdr[0], hdr[1]]);
+    let hdr_len = u32::from_ne_bytes([hdr[4], hdr[5], hdr[6], hdr[7]]);
+    // BTF is in the target's byte order, which may not be the host's.
+    let hdr_len = if u32::from(magic) == sys::BTF_MAGIC {
+        hdr_len
+    } else if u32::from(magic.swap_bytes()) == sys::BTF_MAGIC {
+        hdr_len.swap_bytes()
+    } else {
+        bail!(
+            "{} is not a raw BTF file (magic {magic:#06x}); the BTF step takes the detached \
+             BTF file pahole writes",
+            path.display()
+        );
+    };
+    if hdr_len > HEADER_LEN {
+        bail!(
+            "{} has a BTF header of {hdr_len} bytes (hdr_len), longer than the {HEADER_LEN} \
+             bytes of the struct btf_header libbpf writes: rewriting it would drop the sections \
+             only the longer header describes (such as the kind layout section of newer \
+             pahole versions), which this kfunc-btf does not know",
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 /// An owned `struct btf`, alone or split on a base.
@@ -250,6 +291,15 @@ impl Btf {
             self.info(id)
                 .is_some_and(|i| i.kind == kind && i.name == name)
         })
+    }
+
+    /// The names of this BTF's own types of `kind` (not the base's).
+    pub fn own_names(&self, kind: Kind) -> std::collections::HashSet<String> {
+        (self.first_own_id()..self.type_count())
+            .filter_map(|id| self.info(id))
+            .filter(|i| i.kind == kind)
+            .map(|i| i.name)
+            .collect()
     }
 
     /// Describes type `id`, or `None` if there is no such type.

@@ -123,11 +123,26 @@ impl Emitter<'_, '_> {
     }
 
     fn kfunc(&mut self, k: &Kfunc) -> Result<()> {
-        if self.btf.find(&k.name, Kind::Func).is_some() {
+        // Only a FUNC of the module's own is a conflict: resolve_btfids
+        // looks set entries up in the module's own types, so a vmlinux
+        // function of the same name (a static one, say) does not break
+        // the module; it only misleads libbpf, as warned below.
+        if self.btf.find_own(&k.name, Kind::Func).is_some() {
             bail!(
                 "kfunc `{}` already has BTF: is it defined twice, or was this file processed already?",
                 k.name
             );
+        }
+        if self.btf.find(&k.name, Kind::Func).is_some() {
+            // libbpf resolves a BPF program's kfunc ksym in vmlinux BTF
+            // first and looks at modules only if vmlinux has no FUNC of
+            // that name (find_ksym_btf_id), so programs calling this kfunc
+            // would get vmlinux's function, which is no kfunc.
+            self.warnings.push(format!(
+                "kfunc `{}` has the name of a vmlinux function: libbpf resolves kfunc calls in \
+                 vmlinux BTF first, so BPF programs calling it would bind to vmlinux's function",
+                k.name
+            ));
         }
         let ret = self
             .type_id(&k.ret)

@@ -46,18 +46,43 @@ pub fn add(base: &Path, btf_path: &Path, module: &Path) -> Result<emit::Added> {
             base.display()
         );
     }
+    // Before any work: the file is rewritten at the end.
+    btf::check_rewritable(btf_path)?;
     let base = Rc::new(Btf::parse(base)?);
     let mut split = Btf::parse_split(btf_path, base)?;
     let added = emit::add_records(&mut split, &m.records, &m.var_places)
         .with_context(|| format!("adding BTF for the Rust kfuncs of {}", module.display()))?;
-    let missing: Vec<String> = in_sets
+    // resolve_btfids resolves set entries with btf__find_by_name_kind_own:
+    // a FUNC of vmlinux's alone gives the entry id 0, so only the
+    // module's own FUNCs count here.
+    let own_funcs = split.own_names(btf::Kind::Func);
+    let missing: Vec<&(&str, &str)> = in_sets
         .iter()
-        .filter(|(_, k)| split.find(k, btf::Kind::Func).is_none())
-        .map(|(s, k)| format!("{k} (in {s})"))
+        .filter(|(_, k)| !own_funcs.contains(*k))
         .collect();
-    if !missing.is_empty() {
+    // A recorded kfunc whose FUNC is missing now was merged by dedup
+    // into an identical FUNC of vmlinux's.
+    let merged: Vec<&str> = missing
+        .iter()
+        .map(|(_, k)| *k)
+        .filter(|k| added.kfuncs.iter().any(|a| a == k))
+        .collect();
+    if !merged.is_empty() {
         bail!(
-            "kfuncs of {} have neither BTF nor a signature record: {}",
+            "kfuncs of {} have the name and prototype of a vmlinux function, so dedup made \
+             their BTF vmlinux's and resolve_btfids, which looks only at the module's own BTF, \
+             would give them id 0; rename them: {}",
+            module.display(),
+            merged.join(", ")
+        );
+    }
+    if !missing.is_empty() {
+        let missing: Vec<String> = missing
+            .iter()
+            .map(|(s, k)| format!("{k} (in {s})"))
+            .collect();
+        bail!(
+            "kfuncs of {} have neither BTF of the module's own nor a signature record: {}",
             module.display(),
             missing.join(", ")
         );

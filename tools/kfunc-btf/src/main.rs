@@ -52,11 +52,17 @@ enum Command {
         /// A module or object file.
         object: PathBuf,
     },
-    /// Every kfunc of a built module: its flags, its sets and its C
-    /// prototype, from the module's BTF and `.BTF_ids`.
+    /// Every kfunc of a built module: its sets, with its flags in each,
+    /// and its C prototype, from the module's BTF and `.BTF_ids`.
     List {
         /// The module.
         module: PathBuf,
+        /// The base BTF (vmlinux) the module was built against: needed
+        /// for a module without a distilled base (`.BTF.base`), as in-tree
+        /// modules are. Not used for a module with one: the ids in its
+        /// `.BTF_ids` are those of its BTF on that distilled base.
+        #[arg(long)]
+        base: Option<PathBuf>,
         /// The kernel tree the module was built for (build or source
         /// directory), whose include/linux/btf.h names the flags.
         #[arg(long)]
@@ -132,7 +138,11 @@ fn run(cli: Cli) -> Result<()> {
                 print!("{set}");
             }
         }
-        Command::List { module, kernel } => list(&module, kernel.as_deref())?,
+        Command::List {
+            module,
+            base,
+            kernel,
+        } => list(&module, base.as_deref(), kernel.as_deref())?,
         Command::Header {
             base,
             module,
@@ -194,12 +204,24 @@ fn flag_names(kernel: &Path) -> Result<Vec<(String, u32)>> {
     Ok(flags)
 }
 
-fn list(module: &Path, kernel: Option<&Path>) -> Result<()> {
+fn list(module: &Path, base: Option<&Path>, kernel: Option<&Path>) -> Result<()> {
     let names = kernel.map(flag_names).transpose()?;
-    // The ids in `.BTF_ids` are those of the module's BTF on its
-    // distilled base, as resolve_btfids wrote them.
-    let btf = module_btf(module, None)?;
     let m = Module::read(module)?;
+    // The ids in `.BTF_ids` are those resolve_btfids wrote: of the
+    // module's BTF on its distilled base if it has one (relocating it onto
+    // vmlinux would renumber it), else on vmlinux.
+    let btf = if m.has_distilled_base {
+        module_btf(module, None)?
+    } else {
+        let base = base.with_context(|| {
+            format!(
+                "{} has no distilled base BTF (.BTF.base), as in-tree modules have none: \
+                 give the vmlinux it was built against with --base",
+                module.display()
+            )
+        })?;
+        module_btf(module, Some(base))?
+    };
     let describe = |flags: u32| -> String {
         let Some(names) = &names else {
             return format!("{flags:#x}");
@@ -220,25 +242,20 @@ fn list(module: &Path, kernel: Option<&Path>) -> Result<()> {
         }
     };
     for k in kfunc_btf::header::kfuncs(&btf)? {
-        let mut flags = None;
-        let mut sets = Vec::new();
+        // A kfunc may be in several sets, with other flags in each (the
+        // flags are per entry), so they are listed per set.
+        println!("{}", k.name);
+        let mut in_a_set = false;
         for s in &m.sets {
             if let Some(e) = s.entries.iter().find(|e| e.id == k.id) {
-                flags.get_or_insert(e.flags);
-                sets.push(s.name.as_str());
+                println!("\tset {}: {}", s.name, describe(e.flags));
+                in_a_set = true;
             }
         }
-        println!(
-            "{}\n\tflags: {}\n\tsets: {}\n\t{}",
-            k.name,
-            flags.map_or("(in no set)".to_string(), describe),
-            if sets.is_empty() {
-                "-".to_string()
-            } else {
-                sets.join(", ")
-            },
-            k.line
-        );
+        if !in_a_set {
+            println!("\tin no set");
+        }
+        println!("\t{}", k.line);
     }
     Ok(())
 }

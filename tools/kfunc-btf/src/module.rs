@@ -90,6 +90,9 @@ pub struct Module {
     pub sets: Vec<KfuncSet>,
     /// Where the recorded variables are, by name.
     pub var_places: std::collections::HashMap<String, VarPlace>,
+    /// Whether the module carries a distilled base BTF (`.BTF.base`), as
+    /// out-of-tree modules do; in-tree modules' BTF is on vmlinux itself.
+    pub has_distilled_base: bool,
 }
 
 /// The kfunc name in `__BTF_ID__func__<name>__<suffix>`, cut the way
@@ -203,6 +206,7 @@ impl Module {
             records,
             sets: kfunc_sets(&file)?,
             var_places,
+            has_distilled_base: file.section_by_name(".BTF.base").is_some(),
         })
     }
 }

@@ -28,8 +28,16 @@ struct Setup {
 
 /// A base, an empty module BTF, and the module `write` writes.
 fn setup_module(write: impl FnOnce(&std::path::Path) -> std::path::PathBuf) -> Setup {
+    setup_module_on(|_| {}, write)
+}
+
+/// [`setup_module`] with what `extra` adds to the base.
+fn setup_module_on(
+    extra: impl FnOnce(&mut Btf),
+    write: impl FnOnce(&std::path::Path) -> std::path::PathBuf,
+) -> Setup {
     let dir = tempfile::tempdir().unwrap();
-    let base = write_base(dir.path());
+    let base = write_base_with(dir.path(), extra);
     let btf = write_empty_split(&base, dir.path());
     let module = write(dir.path());
     Setup {
@@ -42,6 +50,36 @@ fn setup_module(write: impl FnOnce(&std::path::Path) -> std::path::PathBuf) -> S
 
 fn setup(records: &[u8], set: &[&str]) -> Setup {
     setup_module(|dir| write_module(dir, records, "TEST_SET", set))
+}
+
+/// [`setup`] on a base that also has `void <name>(void)` for each of
+/// `funcs`, and `<name>` with the prototype of `rs_memzero` for each of
+/// `like_memzero`.
+fn setup_with_vmlinux_funcs(
+    records: &[u8],
+    set: &[&str],
+    funcs: &[&str],
+    like_memzero: &[&str],
+) -> Setup {
+    setup_module_on(
+        |b| {
+            let void = b.add_func_proto(0, &[]).unwrap();
+            for f in funcs {
+                b.add_func(f, void).unwrap();
+            }
+            // void (u8 *mem, u32 mem__sz), u8 being the base's own.
+            let u8_ = b.add_int("unsigned char", 1, false, false).unwrap();
+            let u8_ = b.add_typedef("u8", u8_).unwrap();
+            let ptr = b.add_ptr(u8_).unwrap();
+            let u32_ = b.find("u32", Kind::Typedef).unwrap();
+            let params = [("mem".to_string(), ptr), ("mem__sz".to_string(), u32_)];
+            let proto = b.add_func_proto(0, &params).unwrap();
+            for f in like_memzero {
+                b.add_func(f, proto).unwrap();
+            }
+        },
+        |dir| write_module(dir, records, "TEST_SET", set),
+    )
 }
 
 fn setup_with_var(records: &[u8], section: &str, var: &str, offset: u64, size: u64) -> Setup {
@@ -394,4 +432,90 @@ fn unload_records_clears_shf_alloc_and_nothing_else() {
         3
     );
     assert!(!kfunc_btf::module::unload_records(&s.module).unwrap());
+}
+
+#[test]
+fn kfunc_named_like_a_vmlinux_function_gets_btf_of_its_own() {
+    let s = setup_with_vmlinux_funcs(&section(), KFUNCS, &["rs_memzero"], &[]);
+    let added = kfunc_btf::add(&s.base, &s.btf, &s.module).unwrap();
+    assert_eq!(added.kfuncs, KFUNCS);
+    let (base, btf) = result(&s);
+    let own = btf.find_own("rs_memzero", Kind::Func).expect("own FUNC");
+    assert!(own >= base.type_count());
+    assert!(base.find("rs_memzero", Kind::Func).is_some());
+    // libbpf would bind BPF programs' calls to vmlinux's: say so.
+    assert_eq!(added.warnings.len(), 1, "{:?}", added.warnings);
+    assert!(
+        added.warnings[0].contains("kfunc `rs_memzero` has the name of a vmlinux function"),
+        "{}",
+        added.warnings[0]
+    );
+}
+
+#[test]
+fn set_entry_with_a_func_in_vmlinux_only_is_an_error() {
+    // resolve_btfids looks set entries up in the module's own BTF: a
+    // vmlinux FUNC of that name would give the entry id 0.
+    let s = setup_with_vmlinux_funcs(
+        &kfunc_record(&MEMZERO),
+        &["rs_memzero", "rs_forgotten"],
+        &["rs_forgotten"],
+        &[],
+    );
+    let err = fails_untouched(&s, &s.base);
+    assert!(
+        err.contains(
+            "neither BTF of the module's own nor a signature record: rs_forgotten (in TEST_SET)"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn kfunc_identical_to_a_vmlinux_function_is_an_error() {
+    // Dedup makes the kfunc's FUNC vmlinux's, leaving the module none.
+    let s = setup_with_vmlinux_funcs(
+        &kfunc_record(&MEMZERO),
+        &["rs_memzero"],
+        &[],
+        &["rs_memzero"],
+    );
+    let err = fails_untouched(&s, &s.base);
+    assert!(
+        err.contains("name and prototype of a vmlinux function"),
+        "{err}"
+    );
+    assert!(err.ends_with("rename them: rs_memzero"), "{err}");
+}
+
+#[test]
+fn btf_header_longer_than_libbpfs_is_refused() {
+    // A header with 8 more bytes (as pahole's with a kind layout section):
+    // libbpf would write the file back with its 24-byte header only.
+    let s = setup(&section(), KFUNCS);
+    let mut raw = std::fs::read(&s.btf).unwrap();
+    assert_eq!(u32::from_le_bytes(raw[4..8].try_into().unwrap()), 24);
+    raw[4..8].copy_from_slice(&32u32.to_le_bytes());
+    raw.splice(24..24, [0u8; 8]);
+    std::fs::write(&s.btf, &raw).unwrap();
+    // libbpf itself reads it.
+    let base = Rc::new(Btf::parse(&s.base).unwrap());
+    Btf::parse_split(&s.btf, base).unwrap();
+    let err = fails_untouched(&s, &s.base);
+    assert!(
+        err.contains(&format!(
+            "{} has a BTF header of 32 bytes (hdr_len)",
+            s.btf.display()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn btf_that_is_not_raw_is_refused() {
+    // An ELF file would be replaced by raw BTF.
+    let s = setup(&section(), KFUNCS);
+    std::fs::copy(&s.module, &s.btf).unwrap();
+    let err = fails_untouched(&s, &s.base);
+    assert!(err.contains("is not a raw BTF file"), "{err}");
 }

@@ -154,6 +154,11 @@ pub fn struct_record(s: &Struct) -> Vec<u8> {
 /// A base BTF standing in for vmlinux: ints, the kernel's u32/s32/u64
 /// typedefs and `struct task_struct { int pid; }`.
 pub fn write_base(dir: &Path) -> PathBuf {
+    write_base_with(dir, |_| {})
+}
+
+/// The base of [`write_base`] with what `extra` adds after its types.
+pub fn write_base_with(dir: &Path, extra: impl FnOnce(&mut Btf)) -> PathBuf {
     let mut b = Btf::new_empty().unwrap();
     let int = b.add_int("int", 4, true, false).unwrap();
     let uint = b.add_int("unsigned int", 4, false, false).unwrap();
@@ -165,6 +170,7 @@ pub fn write_base(dir: &Path) -> PathBuf {
     add_typedef(&mut b, "u64", ull);
     b.add_struct("task_struct", 64, &[("pid".into(), int, 0)])
         .unwrap();
+    extra(&mut b);
     let path = dir.join("vmlinux.btf");
     std::fs::write(&path, b.raw_data().unwrap()).unwrap();
     path
