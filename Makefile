@@ -4,6 +4,9 @@
 #
 #   make run      the demo: boot a test kernel, call Rust kfuncs from BPF
 #   make check    every test (host, build, QEMU guest, virtme-ng)
+#   make new DIR=<dir> NAME=<name>
+#                 a module of your own in <dir>, with make/run/check
+#   make env      the settings to build a module against the test kernel
 #
 # KDIR=<prepared kernel build> uses your kernel instead of the cached one.
 # Caches live in $(KFUNC_RS_CACHE) (default ~/.cache/kfunc-rs).
@@ -15,7 +18,7 @@ settings := KDIR KFUNC_RS_CACHE KERNEL_PKG_VERSION KERNEL_SERIES KERNEL_DEB_SHA2
 	    KERNEL_SRC_SHA256 LLVM_SUFFIX KRUSTC BOOT_TIMEOUT
 $(foreach v,$(settings),$(if $(filter undefined,$(origin $(v))),,$(eval export $(v))))
 
-.PHONY: run check deps kernel build clean distclean help
+.PHONY: run check deps kernel build new env clean distclean help
 
 run:
 	@scripts/run.sh
@@ -32,6 +35,12 @@ kernel: deps
 build: deps
 	@scripts/build.sh
 
+new:
+	@scripts/new.sh "$(DIR)" "$(NAME)"
+
+env:
+	@scripts/user.sh env
+
 # Removes built modules, boot logs and cargo output; keeps the kernel,
 # its source and the tools.
 clean:
@@ -42,4 +51,4 @@ distclean:
 	rm -rf "$${KFUNC_RS_CACHE:-$$HOME/.cache/kfunc-rs}"
 
 help:
-	@sed -n '3,10p' Makefile
+	@sed -n '3,13p' Makefile

@@ -33,7 +33,7 @@
 /// pair `void *mem, u32 mem__sz`. Plain C spellings work too: parameter
 /// names reach BTF unchanged, so `mem: *mut u8, mem__sz: u32` is the same
 /// pair. The return type may imply flags ([`KfuncRet`](crate::KfuncRet)):
-/// an `Option<ARef<Task>>` makes the kfunc `ACQUIRE | RET_NULL`.
+/// an `Option<ARef<T>>` (`T: BpfRefCounted`) makes the kfunc `ACQUIRE | RET_NULL`.
 ///
 /// An entry `fn name;` (no parameters, no body) puts a kfunc declared in
 /// another set of the module into this one too, as C lists one function in

@@ -3,7 +3,7 @@
 # Builds the kernel tree's bpftool (without LLVM, so the guest needs few
 # libraries) and installs the tree's libbpf headers (bpf_helpers.h, with
 # the generated bpf_helper_defs.h) for BPF programs. Prints the directory
-# holding them: bin/bpftool, include/bpf/*.h.
+# holding them: bin/bpftool, include/bpf/*.h, include/bpf_misc.h.
 . "$(dirname "$0")/common.sh"
 
 kbuild=$1
@@ -22,5 +22,12 @@ if ! [ -f "$tools/.kfunc-rs-built" ]; then
 	make -s -C "$src/tools/lib/bpf" OUTPUT="$tools/libbpf-build/" DESTDIR="$tools" prefix= \
 		install_headers >>"$tools/build.log" 2>&1 || { tail -20 "$tools/build.log" >&2; die "libbpf headers failed"; }
 	touch "$tools/.kfunc-rs-built"
+fi
+# Upstream's test annotations (__success, __failure, __msg, __retval, ...)
+# for users' BPF programs, which `make check` of a module made by
+# `make new` reads back (guest/src/user.rs).
+if ! [ -f "$tools/include/bpf_misc.h" ]; then
+	cp "$src/tools/testing/selftests/bpf/progs/bpf_misc.h" "$tools/include/bpf_misc.h.tmp"
+	mv -f "$tools/include/bpf_misc.h.tmp" "$tools/include/bpf_misc.h"
 fi
 echo "$tools"

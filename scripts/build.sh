@@ -37,23 +37,13 @@ kmake "$kbuild" "$KFUNC_RS_ROOT/samples/c_twin" "$out/c_twin" "$out/c_twin.log" 
 	|| die "building the C twin failed"
 
 log "building the BPF programs"
-mkdir -p "$out/bpf" "$out/include"
-# vmlinux.h of this kernel, next to the outputs (never in the kernel tree).
-if ! [ -f "$out/include/vmlinux.h" ] || [ "$kbuild/vmlinux" -nt "$out/include/vmlinux.h" ]; then
-	"$tools/bin/bpftool" btf dump file "$kbuild/vmlinux" format c | write_atomic "$out/include/vmlinux.h"
-fi
-# The BPF-side header of each kfunc-rs module, from its final BTF: BPF
-# programs include <module>.kfuncs.h instead of hand-written prototypes.
-for m in $modules; do
-	"$bin/kfunc-btf" header --base "$kbuild/vmlinux" "$m" -o "$out/include/$(basename "${m%.ko}").kfuncs.h" \
-		|| die "kfunc-btf header $m failed"
-done
+mkdir -p "$out/bpf"
+# shellcheck disable=SC2086 # a list of paths
+bpf_headers "$kbuild" "$tools/bin/bpftool" "$bin/kfunc-btf" "$out/include" $modules
 bpf_objs=
 for c in "$KFUNC_RS_ROOT"/samples/bpf/*.bpf.c; do
 	o=$out/bpf/$(basename "${c%.c}").o
-	"$CLANG" -g -O2 -target bpf -D__TARGET_ARCH_x86 -mcpu=v3 -Wall -Wno-missing-declarations \
-		-I"$out/include" -I"$tools/include" -c "$c" -o "$o.tmp" || die "compiling $c failed"
-	mv -f "$o.tmp" "$o"
+	bpf_cc "$c" "$o" -I"$out/include" -I"$tools/include"
 	bpf_objs="$bpf_objs $o"
 done
 

@@ -130,11 +130,15 @@ if [ -n "$env_file" ]; then
 	echo "== make run (the demo)"
 	check "the make run demo calls every sample kfunc and unloads the module" \
 		"$KFUNC_RS_ROOT/scripts/boot.sh" "$env_file" demo
+	echo "== your own module (the tutorial: make new, make check, add a kfunc)"
+	check "Documentation/rust/kfuncs.rst's tutorial runs as written and its checks pass" \
+		"$KFUNC_RS_ROOT/scripts/tutorial-test.sh"
 	echo "== virtme-ng"
 	check "vng boots the kernel, runs a command, returns its output and exit code" \
 		"$KFUNC_RS_ROOT/scripts/vng-test.sh" "$BZIMAGE" "$version"
 else
 	fail "guest tests (nothing to boot)"
+	fail "the tutorial (nothing built)"
 	fail "virtme-ng boot (nothing to boot)"
 fi
 

@@ -8,6 +8,11 @@
 
 set -euo pipefail
 
+# The scripts run their own makes: a calling make's flags (-w from
+# `make -C <dir>`, which makes `make -s kernelversion` print directories)
+# must not leak into them.
+unset MAKEFLAGS MFLAGS MAKELEVEL
+
 KFUNC_RS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KFUNC_RS_CACHE=${KFUNC_RS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kfunc-rs}
 
@@ -60,4 +65,32 @@ write_atomic() {
 	local tmp
 	tmp=$(mktemp "$1.XXXXXX")
 	cat >"$tmp" && mv -f "$tmp" "$1"
+}
+
+# bpf_headers <kernel build> <bpftool> <kfunc-btf> <include dir> <module.ko>...:
+# writes <include dir>/vmlinux.h (when older than vmlinux) and, for each
+# kfunc-rs module, <module>.kfuncs.h from its final BTF: BPF programs
+# include those instead of hand-written prototypes.
+bpf_headers() {
+	local kbuild=$1 bpftool=$2 kfunc_btf=$3 inc=$4 m
+	shift 4
+	mkdir -p "$inc"
+	if ! [ -f "$inc/vmlinux.h" ] || [ "$kbuild/vmlinux" -nt "$inc/vmlinux.h" ]; then
+		"$bpftool" btf dump file "$kbuild/vmlinux" format c | write_atomic "$inc/vmlinux.h"
+	fi
+	for m in "$@"; do
+		"$kfunc_btf" header --base "$kbuild/vmlinux" "$m" -o "$inc/$(basename "${m%.ko}").kfuncs.h" \
+			|| die "kfunc-btf header $m failed"
+	done
+}
+
+# bpf_cc <source.bpf.c> <object> [clang args...]: compiles a BPF program
+# for the test kernel (x86, -mcpu=v3, with BTF); the object appears only
+# when the compile succeeds.
+bpf_cc() {
+	local c=$1 o=$2
+	shift 2
+	"$CLANG" -g -O2 -target bpf -D__TARGET_ARCH_x86 -mcpu=v3 -Wall -Wno-missing-declarations \
+		"$@" -c "$c" -o "$o.tmp" || { rm -f "$o.tmp"; die "compiling $c failed"; }
+	mv -f "$o.tmp" "$o"
 }

@@ -22,7 +22,7 @@
 //! runs).
 
 mod cases;
-mod scenario;
+pub mod scenario;
 
 pub use cases::{parse_cases, Case};
 
@@ -202,6 +202,7 @@ fn rows(problems: &mut Vec<String>) -> Vec<Row> {
 pub fn tests() -> Vec<Test<'static>> {
     let mut problems = Vec::new();
     let rows = rows(&mut problems);
+    let started = std::time::Instant::now();
     let columns: Rc<BTreeMap<&str, Result<Column, String>>> = Rc::new(
         MODULES
             .iter()
@@ -214,6 +215,12 @@ pub fn tests() -> Vec<Test<'static>> {
             .collect(),
     );
     print_table(&rows, &columns);
+    println!(
+        "conformance: {} cases against {} modules in {:.1} s",
+        rows.len(),
+        MODULES.len(),
+        started.elapsed().as_secs_f64()
+    );
 
     let mut tests = Vec::new();
     for p in problems {

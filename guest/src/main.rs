@@ -5,6 +5,7 @@
 //! ```text
 //! kfunc-guest check   run every test, print KTAP
 //! kfunc-guest demo    show the sample's kfuncs being called, readably
+//! kfunc-guest user    test the user's modules and BPF objects (make new)
 //! ```
 
 mod bpf;
@@ -17,6 +18,7 @@ mod ktap;
 mod paths;
 mod sample;
 mod test_loader;
+mod user;
 
 fn main() {
     bpf::capture_libbpf_log();
@@ -38,8 +40,9 @@ fn main() {
                 1
             }
         },
+        "user" => i32::from(ktap::run(user::tests()) > 0),
         _ => {
-            eprintln!("usage: kfunc-guest check|demo");
+            eprintln!("usage: kfunc-guest check|demo|user");
             2
         }
     };

@@ -6,6 +6,16 @@ use std::path::PathBuf;
 
 const ROOT: &str = "/kfunc-rs";
 
+/// The directory of the initramfs's modules.
+pub fn module_dir() -> PathBuf {
+    PathBuf::from(format!("{ROOT}/modules"))
+}
+
+/// The directory of the initramfs's BPF objects.
+pub fn bpf_dir() -> PathBuf {
+    PathBuf::from(format!("{ROOT}/bpf"))
+}
+
 /// A module of the initramfs, by name.
 pub fn module(name: &str) -> PathBuf {
     PathBuf::from(format!("{ROOT}/modules/{name}.ko"))

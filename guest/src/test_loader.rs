@@ -612,6 +612,9 @@ pub struct Spec {
     pub linear_size: i32,
     /// `__auxiliary`.
     pub auxiliary: bool,
+    /// Whether the program has any test_loader annotation (a
+    /// `comment:<N>:` decl tag) at all.
+    pub annotated: bool,
 }
 
 /// C's `isspace()`.
@@ -774,6 +777,7 @@ pub fn parse_spec(
         let Some(s) = skip_decl_tag_prefix(tag) else {
             continue;
         };
+        spec.annotated = true;
         let val = |prefix: &str| s.strip_prefix(prefix);
         if let Some(v) = val("test_description=") {
             description = Some(v.to_string());
@@ -1149,6 +1153,8 @@ unsafe fn enum_values(btf: *const sys::btf, name: &str) -> Option<Vec<(String, i
 pub struct Program {
     /// Its name.
     pub name: String,
+    /// Its `BPF_PROG_TYPE_*`.
+    pub prog_type: u32,
     /// Its spec.
     pub spec: std::result::Result<Spec, String>,
 }
@@ -1204,7 +1210,11 @@ pub fn read_object(object: &str, path: &Path, driver: Driver, env: &Env) -> Resu
                 Some(tags) => parse_spec(&name, prog_type, &tags, env.prog_flags, env.arch),
             }
         };
-        programs.push(Program { name, spec });
+        programs.push(Program {
+            name,
+            prog_type,
+            spec,
+        });
     }
     Ok(ObjectSpecs {
         object: object.into(),
