@@ -3,7 +3,7 @@
 //! The kfunc-rs features beyond the first sample, one kfunc each, with the
 //! BPF programs that use them (samples/bpf/rust_kfunc_features*.bpf.c)
 //! and the guest tests in which the verifier enforces them
-//! (guest/src/features.rs):
+//! (testing/guest/src/features.rs):
 //!
 //! - verifier annotations spelled as types: `Const` (`__k`), `Option`
 //!   (`__nullable`), `&CStr` (`__str`), `Mem` (`__sz`), `MemK` (`__szk`);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Compiles each tests/bpf-proto/*.bpf.c, a BPF program whose hand-written
+# Compiles each testing/bpf-proto/*.bpf.c, a BPF program whose hand-written
 # kfunc prototype disagrees with a module's generated header: the build
 # must fail with the file's "expect:" message, which names the kfunc.
 #
@@ -10,7 +10,7 @@
 # shellcheck disable=SC1090
 . "$1"
 tools=$(dirname "$(dirname "$BPFTOOL")")
-for c in "$KFUNC_RS_ROOT"/tests/bpf-proto/*.bpf.c; do
+for c in "$KFUNC_RS_ROOT"/testing/bpf-proto/*.bpf.c; do
 	want=$(sed -n 's/^ \* expect: //p' "$c")
 	[ -n "$want" ] || die "$c has no expect: line"
 	log=$OUT/$(basename "$c" .bpf.c).log

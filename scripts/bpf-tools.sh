@@ -25,7 +25,7 @@ if ! [ -f "$tools/.kfunc-rs-built" ]; then
 fi
 # Upstream's test annotations (__success, __failure, __msg, __retval, ...)
 # for users' BPF programs, which `make check` of a module made by
-# `make new` reads back (guest/src/user.rs).
+# `make new` reads back (testing/guest/src/user.rs).
 if ! [ -f "$tools/include/bpf_misc.h" ]; then
 	cp "$src/tools/testing/selftests/bpf/progs/bpf_misc.h" "$tools/include/bpf_misc.h.tmp"
 	mv -f "$tools/include/bpf_misc.h.tmp" "$tools/include/bpf_misc.h"

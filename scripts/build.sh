@@ -29,8 +29,8 @@ for m in $modules; do
 done
 
 log "building a kfunc module without the BTF step (for a negative test)"
-kmake "$kbuild" "$KFUNC_RS_ROOT/tests/nobtf" "$out/nobtf" "$out/nobtf.log" KFUNC_RS="$KFUNC_RS_ROOT" \
-	|| die "building tests/nobtf failed"
+kmake "$kbuild" "$KFUNC_RS_ROOT/testing/nobtf" "$out/nobtf" "$out/nobtf.log" KFUNC_RS="$KFUNC_RS_ROOT" \
+	|| die "building testing/nobtf failed"
 
 log "building the C twin of the sample"
 kmake "$kbuild" "$KFUNC_RS_ROOT/samples/c_twin" "$out/c_twin" "$out/c_twin.log" \

@@ -63,7 +63,7 @@ if [ -n "$env_file" ]; then
 	ksrc=$(. "$env_file" && cd "$KBUILD/source" 2>/dev/null && pwd || echo "$KBUILD")
 	check "kernel-side Rust rustfmt clean (the kernel's .rustfmt.toml)" \
 		rustfmt --check --edition 2021 --config-path "$ksrc/.rustfmt.toml" \
-		rust/kfunc.rs samples/*.rs tests/conformance/*.rs tests/nobtf/*.rs tests/compile-fail/*.rs
+		rust/kfunc.rs samples/*.rs testing/conformance/*.rs testing/nobtf/*.rs testing/compile-fail/*.rs
 else
 	fail "kernel-side lint (nothing built)"
 fi

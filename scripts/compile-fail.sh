@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# The compile-fail tests: each tests/compile-fail/<case>.rs is a module
+# The compile-fail tests: each testing/compile-fail/<case>.rs is a module
 # with a mistaken kfunc declaration. Building it must fail, and the
 # compiler's output must contain every "// expect: " line of the file.
 # Prints one "ok"/"FAIL" line per case; exits non-zero if any failed.
@@ -10,7 +10,7 @@
 
 # shellcheck disable=SC1090
 . "$1"
-dir=$KFUNC_RS_ROOT/tests/compile-fail
+dir=$KFUNC_RS_ROOT/testing/compile-fail
 mo=$OUT/compile-fail
 mkdir -p "$mo"
 failed=0

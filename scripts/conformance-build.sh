@@ -4,7 +4,7 @@
 # test time (nothing of it is copied into this repository):
 # - the C bpf_testmod.ko of tools/testing/selftests/bpf/test_kmods, built
 #   out of tree against the test kernel;
-# - each upstream BPF program file named in tests/conformance/*.cases
+# - each upstream BPF program file named in testing/conformance/*.cases
 #   (the first field of a one-line case, the object of a test block's
 #   open steps) or *.list (one name a line), compiled with clang, the
 #   selftests' own headers and upstream's BPF_CFLAGS that matter here
@@ -39,10 +39,10 @@ kmake "$KBUILD" "$out/c_testmod" "$out/c_testmod" "$out/c_testmod.log" \
 	|| die "building the C bpf_testmod failed"
 
 objs=
-case_files=$(ls "$KFUNC_RS_ROOT"/tests/conformance/*.cases 2>/dev/null || true)
-list_files=$(ls "$KFUNC_RS_ROOT"/tests/conformance/*.list 2>/dev/null || true)
+case_files=$(ls "$KFUNC_RS_ROOT"/testing/conformance/*.cases 2>/dev/null || true)
+list_files=$(ls "$KFUNC_RS_ROOT"/testing/conformance/*.list 2>/dev/null || true)
 cases=$(echo $case_files $list_files)
-[ -n "$cases" ] || die "no .cases or .list files in $KFUNC_RS_ROOT/tests/conformance"
+[ -n "$cases" ] || die "no .cases or .list files in $KFUNC_RS_ROOT/testing/conformance"
 # upstream's CLANG_SYS_INCLUDES (tools/testing/selftests/bpf/Makefile)
 sys_includes=$("$CLANG" -v -E - </dev/null 2>&1 \
 	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')

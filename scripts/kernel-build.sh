@@ -6,7 +6,7 @@
 # and prints it.
 . "$(dirname "$0")/common.sh"
 
-FRAGMENT=$KFUNC_RS_ROOT/kernel/kfunc-rs.config
+FRAGMENT=$KFUNC_RS_ROOT/testing/kfunc-rs.config
 
 check_kdir() {
 	local k=$1
@@ -54,7 +54,7 @@ if ! [ -f "$build/.kfunc-rs-configured" ]; then
 		grep -qx "$opt=y" "$build/.config" || dropped+=("$opt")
 	done < <(sed -n 's/^\(CONFIG_[A-Za-z0-9_]*\)=y$/\1/p' "$FRAGMENT")
 	if ((${#dropped[@]})); then
-		die "olddefconfig dropped options requested by kernel/kfunc-rs.config: ${dropped[*]}
+		die "olddefconfig dropped options requested by testing/kfunc-rs.config: ${dropped[*]}
   (their dependencies are not met; see 'make menuconfig' in $build)"
 	fi
 	touch "$build/.kfunc-rs-configured"

@@ -10,7 +10,7 @@
 #   user.sh env [<dir>]   the settings to build <dir> with your own make
 #
 # The kernel is kfunc-rs's (built once by `make run`) or KDIR=...; the
-# guest side is guest/src/user.rs.
+# guest side is testing/guest/src/user.rs.
 . "$(dirname "$0")/common.sh"
 
 cmd=${1:-} dir=${2:-}

@@ -2,7 +2,7 @@
 /*
  * What BPF programs see of samples/rust_kfunc_features.rs: its kfuncs and
  * types (generated from its BTF), its ksyms, and the context the guest
- * runner passes to the syscall programs (guest/src/features.rs mirrors it).
+ * runner passes to the syscall programs (testing/guest/src/features.rs mirrors it).
  */
 #ifndef RUST_KFUNC_FEATURES_H
 #define RUST_KFUNC_FEATURES_H

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Misuses of the kfuncs of samples/rust_kfunc_features.rs, each of which
- * the verifier must reject (guest/src/features.rs has the messages).
+ * the verifier must reject (testing/guest/src/features.rs has the messages).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

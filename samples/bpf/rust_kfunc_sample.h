@@ -2,7 +2,7 @@
 /*
  * What BPF programs see of samples/rust_kfunc_sample.rs: its kfuncs, its
  * struct, and the contexts the guest runner passes to the syscall
- * programs (tools: guest/src/sample.rs mirrors them).
+ * programs (tools: testing/guest/src/sample.rs mirrors them).
  */
 #ifndef RUST_KFUNC_SAMPLE_H
 #define RUST_KFUNC_SAMPLE_H

@@ -2,7 +2,7 @@
 /*
  * Misuses of the Rust kfuncs that the verifier must reject. The guest
  * runner loads each program alone and checks the verifier's message
- * (guest/src/sample.rs lists program, message).
+ * (testing/guest/src/sample.rs lists program, message).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

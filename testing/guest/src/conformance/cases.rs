@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The `.cases` format of tests/conformance/: what upstream's hand-written
+//! The `.cases` format of testing/conformance/: what upstream's hand-written
 //! prog_tests/*.c do with a program file, as data. The format is
 //! documented for its users in the header of
-//! tests/conformance/kfunc_call.cases; this is its parser, which is
+//! testing/conformance/kfunc_call.cases; this is its parser, which is
 //! strict: an unknown keyword, a malformed line or a step that cannot
 //! apply where it stands (an object used before it is opened, a program
 //! run before it is loaded, ...) makes the whole file an error.

@@ -3,7 +3,7 @@
 //! Upstream conformance: the kernel's own BPF selftest programs,
 //! unchanged, against the C bpf_testmod and against its Rust port.
 //!
-//! The cases come from the data files of tests/conformance/ (copied into
+//! The cases come from the data files of testing/conformance/ (copied into
 //! the initramfs):
 //! - `.cases` files: the cases of program files that upstream drives from
 //!   a hand-written prog_tests/*.c, as steps (open, set globals, load,
@@ -18,7 +18,7 @@
 //! kfunc names, so only one can be loaded at a time), and a case passes
 //! when both modules meet upstream's expectation with the same observable
 //! result. What of upstream's files is not run, and why, is in
-//! tests/conformance/EXCLUDED (a host test checks that nothing there
+//! testing/conformance/EXCLUDED (a host test checks that nothing there
 //! runs).
 
 mod cases;
@@ -310,58 +310,54 @@ mod tests {
     const CASE_FILES: [(&str, &str, usize); 10] = [
         (
             "kfunc_call.cases",
-            include_str!("../../tests/conformance/kfunc_call.cases"),
+            include_str!("../../conformance/kfunc_call.cases"),
             25,
         ),
         (
             "cb_refs.cases",
-            include_str!("../../tests/conformance/cb_refs.cases"),
+            include_str!("../../conformance/cb_refs.cases"),
             4,
         ),
         (
             "jit_probe_mem.cases",
-            include_str!("../../tests/conformance/jit_probe_mem.cases"),
+            include_str!("../../conformance/jit_probe_mem.cases"),
             1,
         ),
         (
             "missed.cases",
-            include_str!("../../tests/conformance/missed.cases"),
+            include_str!("../../conformance/missed.cases"),
             0,
         ),
         (
             "ksyms.cases",
-            include_str!("../../tests/conformance/ksyms.cases"),
+            include_str!("../../conformance/ksyms.cases"),
             2,
         ),
         (
             "iters.cases",
-            include_str!("../../tests/conformance/iters.cases"),
+            include_str!("../../conformance/iters.cases"),
             1,
         ),
-        (
-            "wq.cases",
-            include_str!("../../tests/conformance/wq.cases"),
-            2,
-        ),
+        ("wq.cases", include_str!("../../conformance/wq.cases"), 2),
         (
             "task_kfunc.cases",
-            include_str!("../../tests/conformance/task_kfunc.cases"),
+            include_str!("../../conformance/task_kfunc.cases"),
             22,
         ),
         (
             "map_kptr.cases",
-            include_str!("../../tests/conformance/map_kptr.cases"),
+            include_str!("../../conformance/map_kptr.cases"),
             5,
         ),
         (
             "map_kptr_race.cases",
-            include_str!("../../tests/conformance/map_kptr_race.cases"),
+            include_str!("../../conformance/map_kptr_race.cases"),
             3,
         ),
     ];
 
-    const LIST: &str = include_str!("../../tests/conformance/test_loader.list");
-    const EXCLUDED: &str = include_str!("../../tests/conformance/EXCLUDED");
+    const LIST: &str = include_str!("../../conformance/test_loader.list");
+    const EXCLUDED: &str = include_str!("../../conformance/EXCLUDED");
 
     fn shipped_cases() -> Vec<Case> {
         let mut all: Vec<Case> = Vec::new();
@@ -388,7 +384,7 @@ mod tests {
 
     #[test]
     fn every_case_file_is_shipped() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/conformance");
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../conformance");
         let mut on_disk: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -468,7 +464,7 @@ mod tests {
 
     #[test]
     fn the_shipped_list_parses() {
-        let text = include_str!("../../tests/conformance/test_loader.list");
+        let text = include_str!("../../conformance/test_loader.list");
         parse_list(text).unwrap();
     }
 }
