@@ -14,7 +14,7 @@
 
 # Settings passed to the scripts when given (scripts/common.sh has the
 # defaults); exporting an unset one would pass it as empty.
-settings := KDIR KFUNC_RS_CACHE KERNEL_PKG_VERSION KERNEL_SERIES KERNEL_DEB_SHA256 \
+settings := KDIR KFUNC_RS_CACHE TARGET KERNEL_PKG_VERSION KERNEL_PKG_SUITE KERNEL_DEB_SHA256 \
 	    KERNEL_SRC_SHA256 LLVM_SUFFIX KRUSTC BOOT_TIMEOUT
 $(foreach v,$(settings),$(if $(filter undefined,$(origin $(v))),,$(eval export $(v))))
 

@@ -7,11 +7,11 @@
 //! (`copy_from_kernel_nofault`)
 
 use crate::arg::KfuncArg;
+use crate::compat::{AsBytes, FromBytes};
 use crate::record::Type;
 use crate::BtfType;
 use core::marker::PhantomData;
 use kernel::error::{code::EFAULT, Result};
-use kernel::transmute::{AsBytes, FromBytes};
 
 /// A pointer into a BPF arena (`__arena`): memory the program shares with
 /// user space. The JIT rebases the program's arena address to the arena's

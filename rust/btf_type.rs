@@ -129,6 +129,7 @@ unsafe impl<T: BtfType> BtfType for AtomicPtr<T> {
 }
 
 // SAFETY: `Refcount` is a transparent wrapper of the C `refcount_t`.
+#[cfg(kfunc_kernel_refcount)]
 unsafe impl BtfType for kernel::sync::Refcount {
     const BTF: Type = Type::Kernel {
         kind: KernelKind::Typedef,

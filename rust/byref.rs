@@ -7,10 +7,10 @@
 //! (`KF_ACQUIRE`, `KF_RELEASE`; trusted arguments, `__nullable`)
 
 use crate::arg::KfuncArg;
+use crate::compat::{ARef, AlwaysRefCounted};
 use crate::record::Type;
 use crate::{BtfType, KfuncFlags};
 use core::ptr::NonNull;
-use kernel::sync::aref::{ARef, AlwaysRefCounted};
 use kernel::task::Task;
 use kernel::types::Opaque;
 
@@ -66,6 +66,7 @@ unsafe impl SharedField for core::sync::atomic::AtomicI64 {}
 // SAFETY: as above.
 unsafe impl<T: BtfType> SharedField for core::sync::atomic::AtomicPtr<T> {}
 // SAFETY: as above.
+#[cfg(kfunc_kernel_refcount)]
 unsafe impl SharedField for kernel::sync::Refcount {}
 // SAFETY: as above.
 unsafe impl<T: BtfType> SharedField for Opaque<T> {}
@@ -111,6 +112,9 @@ unsafe impl<'a, T: ByRef + 'static> KfuncArg for &'a T {
     type Raw = *mut T::C;
     type Bound<'k> = &'k T;
     const BTF: &'static Type = &<*mut T::C as BtfType>::BTF;
+    /// Kernels that trust kfunc arguments only on request need
+    /// `KF_TRUSTED_ARGS`; newer ones trust them all (no flag).
+    const IMPLIES: KfuncFlags = KfuncFlags::OPT_TRUSTED_ARGS;
 
     #[inline(always)]
     unsafe fn from_raw<'k>(raw: *mut T::C) -> Self::Bound<'k> {
@@ -124,6 +128,8 @@ unsafe impl<'a, T: ByRef + 'static> KfuncArg for Option<&'a T> {
     type Raw = *mut T::C;
     type Bound<'k> = Option<&'k T>;
     const BTF: &'static Type = &<*mut T::C as BtfType>::BTF;
+    /// As for `&T`.
+    const IMPLIES: KfuncFlags = KfuncFlags::OPT_TRUSTED_ARGS;
     const SUFFIX: &'static str = "__nullable";
 
     #[inline(always)]

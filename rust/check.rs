@@ -173,6 +173,7 @@ const fn trust_flags() -> KfuncFlags {
         .union(KfuncFlags::OPT_ARENA_ARG1)
         .union(KfuncFlags::OPT_ARENA_ARG2)
         .union(KfuncFlags::OPT_IMPLICIT_ARGS)
+        .union(KfuncFlags::OPT_TRUSTED_ARGS)
 }
 
 /// Checks the flags a `fn name;` entry adds to kfunc `name` in its set.
@@ -188,6 +189,34 @@ pub const fn extra_flags(name: &str, extra: KfuncFlags) -> Option<Msg> {
 }
 
 /// Whether `s` contains `__`.
+/// Whether two strings are equal (in a `const fn`).
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Whether this kernel's verifier reads the parameter-name suffix `s`.
+const fn suffix_known(s: &str) -> bool {
+    let mut i = 0;
+    while i < KFUNC_SUFFIXES.len() {
+        if str_eq(KFUNC_SUFFIXES[i], s) {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
 const fn has_double_underscore(s: &str) -> bool {
     let b = s.as_bytes();
     let mut i = 0;
@@ -320,6 +349,21 @@ pub const fn kfunc(
                     .param(&p[i])
                     .s(" is the size of the parameter before it, which must be a pointer"),
             );
+        }
+        if !p[i].suffix.is_empty() && !suffix_known(p[i].suffix) {
+            return Some(
+                Msg::new(k.name)
+                    .s("parameter ")
+                    .param(&p[i])
+                    .s(": this kernel's verifier does not read `")
+                    .s(p[i].suffix)
+                    .s("`, so it would not check what the parameter's type relies on"),
+            );
+        }
+        if is_implicit(p[i].ty) && KfuncFlags::OPT_IMPLICIT_ARGS.bits() == 0 {
+            return Some(Msg::new(k.name).s("parameter ").param(&p[i]).s(
+                " is implicit (`ProgAux`), which needs KF_IMPLICIT_ARGS, and this kernel has none",
+            ));
         }
         if !info.plain && has_double_underscore(p[i].name) {
             return Some(

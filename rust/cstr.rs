@@ -9,12 +9,11 @@ use crate::arg::KfuncArg;
 use crate::record::Type;
 use crate::BtfType;
 use core::ffi::CStr;
-use kernel::str::CStrExt;
 
 /// C's `char`, the pointee of a `__str` parameter (`const char *`).
 #[doc(hidden)]
 #[repr(transparent)]
-pub struct CChar(kernel::ffi::c_char);
+pub struct CChar(core::ffi::c_char);
 
 // SAFETY: one byte, C's `char` (vmlinux BTF has the INT of that name).
 unsafe impl BtfType for CChar {
@@ -37,7 +36,11 @@ unsafe impl<'a> KfuncArg for &'a CStr {
 
     #[inline(always)]
     unsafe fn from_raw<'k>(raw: *const CChar) -> Self::Bound<'k> {
+        // `from_ptr` reads bytes up to the NUL: the signedness of `char`,
+        // which the kernel's lint is about, plays no part.
+        #[allow(clippy::disallowed_methods)]
         // SAFETY: see above; `CChar` is a transparent `c_char`.
-        unsafe { CStr::from_char_ptr(raw.cast()) }
+        let s = unsafe { CStr::from_ptr(raw.cast()) };
+        s
     }
 }

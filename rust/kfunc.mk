@@ -32,9 +32,22 @@ $(kfunc-rs-gen)/bindgen.stamp: $(KFUNC_RS)/rust/bindings_helper.h \
 		$(KFUNC_RS)/scripts/kfunc-rs-bindgen.sh $(objtree)/rust/bindings/bindings_generated.rs FORCE
 	$(call if_changed,kfunc_rs_bindgen)
 
+# The --cfg flags of the kernel crate's layout (rust/compat.rs), written
+# by the bindgen step; read when a command runs, after that step.
+kfunc-rs-cfgs = $(shell cat $(kfunc-rs-gen)/rustc-cfgs 2>/dev/null)
+
+# The one Kbuild internal kfunc-rs uses: rust_common_cmd, the rustc command
+# of Rust objects (scripts/Makefile.build, defined after this file is
+# read, so checked when the command runs), which knows the kernel's flags,
+# sysroot and externs. Older kernels put a --crate-name of the target
+# file's name in it, which this crate replaces.
+kfunc-rs-rustc = $(if $(rust_common_cmd),$(subst --crate-name $(basename $(notdir $@)),,$(rust_common_cmd)),$(error \
+	kfunc-rs: this kernel's scripts/Makefile.build has no rust_common_cmd, which rust/kfunc.mk needs to build the kfunc crate))
+
 quiet_cmd_kfunc_rs_rmeta = $(RUSTC_OR_CLIPPY_QUIET) $@
       cmd_kfunc_rs_rmeta = KFUNC_RS_GENERATED=$(abspath $(kfunc-rs-gen)) \
-			   $(rust_common_cmd) --crate-name kfunc -Zalways-encode-mir --emit=metadata=$@ $<
+			   $(kfunc-rs-rustc) --crate-name kfunc $(kfunc-rs-cfgs) \
+			   -Zalways-encode-mir --emit=metadata=$@ $<
 
 $(kfunc-rs-rmeta): $(KFUNC_RS)/rust/kfunc.rs FORCE | $(kfunc-rs-gen)/bindgen.stamp
 	+$(call if_changed_dep,kfunc_rs_rmeta)
@@ -48,5 +61,5 @@ targets += kfunc-rs/bindgen.stamp kfunc-rs/libkfunc.rmeta
 # tracing then report under one of the names.
 define kfunc_rs_user
 $(obj)/$(1): $(kfunc-rs-rmeta)
-RUSTFLAGS_$(basename $(1)).o += --extern kfunc=$(kfunc-rs-rmeta) -Zmerge-functions=disabled
+RUSTFLAGS_$(basename $(1)).o += --extern kfunc=$(kfunc-rs-rmeta) -Zmerge-functions=disabled $$(kfunc-rs-cfgs)
 endef

@@ -36,6 +36,7 @@ mod btf_struct;
 mod btf_type;
 mod byref;
 pub mod check;
+pub mod compat;
 mod cstr;
 mod dtors;
 pub mod filter;
@@ -78,6 +79,9 @@ pub use set::KfuncSet;
 
 /// The names a kfunc module usually needs.
 pub mod prelude {
+    #[cfg(not(kfunc_kernel_task_tgid))]
+    pub use crate::compat::TaskTgid;
+    pub use crate::compat::{ARef, AlwaysRefCounted};
     pub use crate::{
         btf_struct, kernel_types, kfunc_dtors, kfunc_set, ksyms, ArenaPtr, BpfProg, BpfRefCounted,
         ByRef, Const, Ign, IterMut, IterNew, IterPtr, IterRef, KfuncDtors, KfuncFlags, KfuncId,

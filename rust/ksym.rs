@@ -167,6 +167,6 @@ impl<T> PerCpu<T> {
     #[inline]
     pub unsafe fn this_cpu_ptr(&self) -> *mut T {
         // SAFETY: the current CPU is a possible CPU.
-        unsafe { self.cpu_ptr(kernel::bindings::raw_smp_processor_id()) }
+        unsafe { self.cpu_ptr(crate::compat::this_cpu()) }
     }
 }

@@ -16,9 +16,9 @@
 //! return makes the body vouch for it, which only an `unsafe fn` kfunc may
 //! (`check.rs`).
 
+use crate::compat::ARef;
 use crate::{BpfRefCounted, BtfType, ByRef, KfuncFlags};
 use core::ptr::NonNull;
-use kernel::sync::aref::ARef;
 
 /// A Rust type a kfunc may return.
 ///

@@ -9,8 +9,10 @@
 //!   (`__nullable`), `&CStr` (`__str`), `Mem` (`__sz`), `MemK` (`__szk`);
 //! - an open-coded iterator (`IterNew`/`IterMut`, `ITER_*`) and an
 //!   iterator passed to another kfunc (`IterRef`, `__iter`);
-//! - an implicit argument (`ProgAux`, `KF_IMPLICIT_ARGS`);
-//! - stack arguments (seven parameters);
+//! - an implicit argument (`ProgAux`, `KF_IMPLICIT_ARGS`) and stack
+//!   arguments (seven parameters), where the kernel has them: the
+//!   `kfunc_flag`, `kfunc_suffix` and `kfunc_stack_args` cfgs come from the
+//!   target kernel (rust/kfunc.mk);
 //! - typed ksyms: a per-CPU variable and a plain one (`ksyms!`);
 //! - one kfunc in two sets, and a kfunc configured out with `#[cfg]`.
 
@@ -23,7 +25,6 @@ use kfunc::prelude::*;
 module! {
     type: RustKfuncFeatures,
     name: "rust_kfunc_features",
-    authors: ["kfunc-rs developers"],
     description: "kfunc-rs features, one kfunc each",
     license: "GPL",
 }
@@ -125,12 +126,16 @@ kfunc_set! {
     }
 
     /// `x + 1` if the verifier passed the program's aux: programs call
-    /// `rs_aux_seen(x)`, the kfunc gets `aux` too (`KF_IMPLICIT_ARGS`).
+    /// `rs_aux_seen(x)`, the kfunc gets `aux` too (`KF_IMPLICIT_ARGS`,
+    /// where the kernel has it).
+    #[cfg(kfunc_flag = "IMPLICIT_ARGS")]
     pub fn rs_aux_seen(x: u32, aux: ProgAux<'_>) -> u32 {
         x + u32::from(!aux.as_ptr().is_null())
     }
 
-    /// The sum of seven numbers: the last two come on the stack.
+    /// The sum of seven numbers: the last two come on the stack (where the
+    /// kernel and its JIT pass kfunc arguments on the stack).
+    #[cfg(kfunc_stack_args)]
     pub fn rs_sum7(a: u64, b: u64, c: u64, d: u64, e: u64, f: u64, g: u64) -> u64 {
         [a, b, c, d, e, f, g].iter().fold(0, |s, v| s.wrapping_add(*v))
     }

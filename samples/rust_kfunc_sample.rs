@@ -20,14 +20,12 @@ use core::ffi::c_void;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use kernel::prelude::*;
-use kernel::sync::aref::{ARef, AlwaysRefCounted};
 use kernel::task::Task;
 use kfunc::prelude::*;
 
 module! {
     type: RustKfuncSample,
     name: "rust_kfunc_sample",
-    authors: ["kfunc-rs developers"],
     description: "Rust kfuncs callable from BPF programs",
     license: "GPL",
 }

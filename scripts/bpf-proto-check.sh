@@ -14,7 +14,7 @@ for c in "$KFUNC_RS_ROOT"/testing/bpf-proto/*.bpf.c; do
 	want=$(sed -n 's/^ \* expect: //p' "$c")
 	[ -n "$want" ] || die "$c has no expect: line"
 	log=$OUT/$(basename "$c" .bpf.c).log
-	if "$CLANG" -g -O2 -target bpf -D__TARGET_ARCH_x86 -mcpu=v3 -I"$OUT/include" -I"$tools/include" \
+	if "$CLANG" -g -O2 -target bpf -D__TARGET_ARCH_"$BPF_TARGET_ARCH" -mcpu=v3 -I"$OUT/include" -I"$tools/include" \
 		-c "$c" -o /dev/null 2>"$log"; then
 		die "$c compiled, but its prototype disagrees with the module"
 	fi

@@ -49,7 +49,7 @@ done
 
 cat >"$out/build.env.part" <<EOS
 KBUILD='$kbuild'
-BZIMAGE='$kbuild/arch/x86/boot/bzImage'
+BZIMAGE='$kbuild/$KERNEL_IMAGE'
 BPFTOOL='$tools/bin/bpftool'
 KFUNC_BTF='$bin/kfunc-btf'
 TESTBED='$bin/testbed'

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# make check: every test. Host tests (cargo test, rustfmt, clippy), the
-# build of kernel, modules and BPF programs, kernel-side lint, the .BTF_ids
+# make check: every test. Host tests (cargo test, rustfmt, clippy), then
+# for every target (KFUNC_RS_TARGETS, or TARGET=...) the build of kernel,
+# modules and BPF programs, kernel-side lint, the .BTF_ids
 # layout against the C twin, compile-fail cases, the guest tests in QEMU
 # (sample and C twin, upstream kfunc_call conformance), the make run demo
 # and the virtme-ng boot. Ends with "N passed, N failed"; exits non-zero on
@@ -44,103 +45,119 @@ fi
 check "cargo fmt --check" cargo fmt --all --check
 check "cargo clippy -D warnings" cargo clippy --workspace --all-targets --locked -- -D warnings
 
-echo "== build (kernel, modules, BPF programs)"
-if env_file=$("$KFUNC_RS_ROOT/scripts/build.sh" 2> >(tee "$tmp/build" >&2)); then
-	pass "build: kernel, kfunc-rs modules with the BTF step, BPF programs"
-else
-	tail -n 40 "$tmp/build" | sed 's/^/         /'
-	fail "build: kernel, kfunc-rs modules with the BTF step, BPF programs"
-	env_file=
-fi
-
-echo "== kernel-side lint"
-if [ -n "$env_file" ]; then
-	# shellcheck disable=SC1090
-	(. "$env_file" && ! grep -e '^warning' -e '^error' -e '^kfunc-btf: warning' "$OUT/modules.log") >"$tmp/w" 2>&1 \
-		&& pass "modules build without compiler or BTF step warnings" || { cat "$tmp/w"; fail "modules build without compiler or BTF step warnings"; }
-	check "kernel crates clippy clean (CLIPPY=1)" "$KFUNC_RS_ROOT/scripts/kernel-clippy.sh" "$env_file"
-	# shellcheck disable=SC1090
-	ksrc=$(. "$env_file" && cd "$KBUILD/source" 2>/dev/null && pwd || echo "$KBUILD")
-	check "kernel-side Rust rustfmt clean (the kernel's .rustfmt.toml)" \
-		rustfmt --check --edition 2021 --config-path "$ksrc/.rustfmt.toml" \
-		rust/kfunc.rs samples/*.rs testing/conformance/*.rs testing/nobtf/*.rs testing/compile-fail/*.rs
-else
-	fail "kernel-side lint (nothing built)"
-fi
-
-echo "== .BTF_ids layout (kfunc-rs against the C macros)"
-if [ -n "$env_file" ]; then
-	# shellcheck disable=SC1090
-	(. "$env_file" && diff <("$KFUNC_BTF" sets "$C_TWIN_OBJ") <("$KFUNC_BTF" sets "$OUT/modules/samples/rust_kfunc_sample.o") \
-		&& [ -n "$("$KFUNC_BTF" sets "$C_TWIN_OBJ")" ]) >"$tmp/ids" 2>&1 \
-		&& pass "the sample's kfunc set has the layout BTF_KFUNCS_START/BTF_ID_FLAGS give its C twin" \
-		|| { cat "$tmp/ids"; fail "the sample's kfunc set has the layout BTF_KFUNCS_START/BTF_ID_FLAGS give its C twin"; }
-else
-	fail ".BTF_ids layout (nothing built)"
-fi
-
-echo "== module BTF flow (resolve_btfids, distilled base)"
-if [ -n "$env_file" ]; then
-	# shellcheck disable=SC1090
-	for ko in $(. "$env_file" && echo "$MODULES"); do
-		check "$(basename "$ko"): sets filled and sorted by resolve_btfids, .BTF and .BTF.base present" \
-			"$KFUNC_RS_ROOT/scripts/module-btf-check.sh" "$(. "$env_file" && echo "$KFUNC_BTF")" "$ko"
-	done
-else
-	fail "module BTF flow (nothing built)"
-fi
-
-echo "== BPF-side headers (<module>.kfuncs.h)"
-if [ -n "$env_file" ]; then
-	# shellcheck disable=SC1090
-	for ko in $(. "$env_file" && echo "$MODULES"); do
-		h=$(. "$env_file" && echo "$OUT/include")/$(basename "${ko%.ko}").kfuncs.h
-		[ -f "$h" ] || continue
-		check "$(basename "$h") agrees with bpftool's format c of the module's BTF" \
-			"$KFUNC_RS_ROOT/scripts/header-check.sh" "$env_file" "$ko"
-	done
-	check "a BPF program whose prototype disagrees with the module does not build, naming the kfunc" \
-		"$KFUNC_RS_ROOT/scripts/bpf-proto-check.sh" "$env_file"
-else
-	fail "BPF-side headers (nothing built)"
-fi
-
-echo "== compile-fail (mistaken kfunc declarations must not build)"
-if [ -n "$env_file" ]; then
-	"$KFUNC_RS_ROOT/scripts/compile-fail.sh" "$env_file" | tee "$tmp/cf"
-	passed=$((passed + $(grep -c '^  ok' "$tmp/cf")))
-	failed=$((failed + $(grep -c '^  FAIL' "$tmp/cf")))
-	[ -s "$tmp/cf" ] || fail "compile-fail tests (did not run)"
-else
-	fail "compile-fail tests (nothing built)"
-fi
-
-echo "== guest (QEMU, TCG)"
-if [ -n "$env_file" ]; then
-	"$KFUNC_RS_ROOT/scripts/boot.sh" "$env_file" check --counts "$tmp/counts"
-	if read -r p f <"$tmp/counts" 2>/dev/null; then
-		passed=$((passed + p))
-		failed=$((failed + f))
+# The stages of one target (TARGET, exported): build, lint, BTF layout and
+# flow, headers, compile-fail, guest, demo, tutorial, virtme-ng. Result
+# names carry the target.
+target_stages() {
+	local env_file version
+	pass() { passed=$((passed + 1)); printf '  ok     [%s] %s\n' "$TARGET" "$1"; }
+	fail() { failed=$((failed + 1)); printf '  FAIL   [%s] %s\n' "$TARGET" "$1"; }
+	# The result lines of a stage's own output, with the target.
+	label() { sed -E "s/^  (ok|FAIL)( +)/  \1\2[$TARGET] /"; }
+	echo "== [$TARGET] build (kernel, modules, BPF programs)"
+	if env_file=$("$KFUNC_RS_ROOT/scripts/build.sh" 2> >(tee "$tmp/build" >&2)); then
+		pass "build: kernel, kfunc-rs modules with the BTF step, BPF programs"
 	else
-		fail "guest tests (the boot did not run)"
+		tail -n 40 "$tmp/build" | sed 's/^/         /'
+		fail "build: kernel, kfunc-rs modules with the BTF step, BPF programs"
+		env_file=
 	fi
-	# shellcheck disable=SC1090
-	. "$env_file"
-	version=$(make -s -C "$KBUILD" kernelversion 2>/dev/null)
-	echo "== make run (the demo)"
-	check "the make run demo calls every sample kfunc and unloads the module" \
-		"$KFUNC_RS_ROOT/scripts/boot.sh" "$env_file" demo
-	echo "== your own module (the tutorial: make new, make check, add a kfunc)"
-	check "Documentation/rust/kfuncs.rst's tutorial runs as written and its checks pass" \
-		"$KFUNC_RS_ROOT/scripts/tutorial-test.sh"
-	echo "== virtme-ng"
-	check "vng boots the kernel, runs a command, returns its output and exit code" \
-		"$KFUNC_RS_ROOT/scripts/vng-test.sh" "$BZIMAGE" "$version"
-else
-	fail "guest tests (nothing to boot)"
-	fail "the tutorial (nothing built)"
-	fail "virtme-ng boot (nothing to boot)"
-fi
+
+	echo "== [$TARGET] kernel-side lint"
+	if [ -n "$env_file" ]; then
+		# shellcheck disable=SC1090
+		(. "$env_file" && ! grep -e '^warning' -e '^error' -e '^kfunc-btf: warning' "$OUT/modules.log") >"$tmp/w" 2>&1 \
+			&& pass "modules build without compiler or BTF step warnings" || { cat "$tmp/w"; fail "modules build without compiler or BTF step warnings"; }
+		check "kernel crates clippy clean (CLIPPY=1)" "$KFUNC_RS_ROOT/scripts/kernel-clippy.sh" "$env_file"
+		# shellcheck disable=SC1090
+		ksrc=$(. "$env_file" && cd "$KBUILD/source" 2>/dev/null && pwd || echo "$KBUILD")
+		check "kernel-side Rust rustfmt clean (the kernel's .rustfmt.toml)" \
+			rustfmt --check --edition 2021 --config-path "$ksrc/.rustfmt.toml" \
+			rust/kfunc.rs samples/*.rs testing/conformance/*.rs testing/nobtf/*.rs testing/compile-fail/*.rs
+	else
+		fail "kernel-side lint (nothing built)"
+	fi
+
+	echo "== [$TARGET] .BTF_ids layout (kfunc-rs against the C macros)"
+	if [ -n "$env_file" ]; then
+		# shellcheck disable=SC1090
+		(. "$env_file" && diff <("$KFUNC_BTF" sets "$C_TWIN_OBJ") <("$KFUNC_BTF" sets "$OUT/modules/samples/rust_kfunc_sample.o") \
+			&& [ -n "$("$KFUNC_BTF" sets "$C_TWIN_OBJ")" ]) >"$tmp/ids" 2>&1 \
+			&& pass "the sample's kfunc set has the layout BTF_KFUNCS_START/BTF_ID_FLAGS give its C twin" \
+			|| { cat "$tmp/ids"; fail "the sample's kfunc set has the layout BTF_KFUNCS_START/BTF_ID_FLAGS give its C twin"; }
+	else
+		fail ".BTF_ids layout (nothing built)"
+	fi
+
+	echo "== [$TARGET] module BTF flow (resolve_btfids, distilled base)"
+	if [ -n "$env_file" ]; then
+		# shellcheck disable=SC1090
+		for ko in $(. "$env_file" && echo "$MODULES"); do
+			check "$(basename "$ko"): sets filled and sorted by resolve_btfids, .BTF and .BTF.base present" \
+				"$KFUNC_RS_ROOT/scripts/module-btf-check.sh" "$(. "$env_file" && echo "$KFUNC_BTF")" "$ko"
+		done
+	else
+		fail "module BTF flow (nothing built)"
+	fi
+
+	echo "== [$TARGET] BPF-side headers (<module>.kfuncs.h)"
+	if [ -n "$env_file" ]; then
+		# shellcheck disable=SC1090
+		for ko in $(. "$env_file" && echo "$MODULES"); do
+			h=$(. "$env_file" && echo "$OUT/include")/$(basename "${ko%.ko}").kfuncs.h
+			[ -f "$h" ] || continue
+			check "$(basename "$h") agrees with bpftool's format c of the module's BTF" \
+				"$KFUNC_RS_ROOT/scripts/header-check.sh" "$env_file" "$ko"
+		done
+		check "a BPF program whose prototype disagrees with the module does not build, naming the kfunc" \
+			"$KFUNC_RS_ROOT/scripts/bpf-proto-check.sh" "$env_file"
+	else
+		fail "BPF-side headers (nothing built)"
+	fi
+
+	echo "== [$TARGET] compile-fail (mistaken kfunc declarations must not build)"
+	if [ -n "$env_file" ]; then
+		"$KFUNC_RS_ROOT/scripts/compile-fail.sh" "$env_file" | label | tee "$tmp/cf"
+		passed=$((passed + $(grep -c '^  ok' "$tmp/cf")))
+		failed=$((failed + $(grep -c '^  FAIL' "$tmp/cf")))
+		[ -s "$tmp/cf" ] || fail "compile-fail tests (did not run)"
+	else
+		fail "compile-fail tests (nothing built)"
+	fi
+
+	echo "== [$TARGET] guest (QEMU, TCG)"
+	if [ -n "$env_file" ]; then
+		"$KFUNC_RS_ROOT/scripts/boot.sh" "$env_file" check --counts "$tmp/counts" | label
+		if read -r p f <"$tmp/counts" 2>/dev/null; then
+			passed=$((passed + p))
+			failed=$((failed + f))
+		else
+			fail "guest tests (the boot did not run)"
+		fi
+		# shellcheck disable=SC1090
+		. "$env_file"
+		version=$(make -s -C "$KBUILD" kernelversion 2>/dev/null)
+		echo "== [$TARGET] make run (the demo)"
+		check "the make run demo calls every sample kfunc and unloads the module" \
+			"$KFUNC_RS_ROOT/scripts/boot.sh" "$env_file" demo
+		echo "== [$TARGET] your own module (the tutorial: make new, make check, add a kfunc)"
+		check "Documentation/rust/kfuncs.rst's tutorial runs as written and its checks pass" \
+			"$KFUNC_RS_ROOT/scripts/tutorial-test.sh"
+		echo "== [$TARGET] virtme-ng"
+		check "vng boots the kernel, runs a command, returns its output and exit code" \
+			"$KFUNC_RS_ROOT/scripts/vng-test.sh" "$BZIMAGE" "$version"
+	else
+		fail "guest tests (nothing to boot)"
+		fail "the tutorial (nothing built)"
+		fail "virtme-ng boot (nothing to boot)"
+	fi
+}
+
+# Every target, or the one TARGET names.
+for t in ${TARGET_GIVEN:-$KFUNC_RS_TARGETS}; do
+	export TARGET=$t
+	target_stages
+done
 
 echo
 echo "$passed passed, $failed failed"

@@ -16,14 +16,35 @@ unset MAKEFLAGS MFLAGS MAKELEVEL
 KFUNC_RS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KFUNC_RS_CACHE=${KFUNC_RS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kfunc-rs}
 
-# The pinned kernel source package. Override with KERNEL_PKG_VERSION (and
-# KERNEL_SRC_SHA256 / KERNEL_DEB_SHA256, or set them to "none" to skip the
-# check).
-KERNEL_SERIES=${KERNEL_SERIES:-7.3}
-KERNEL_PKG_VERSION=${KERNEL_PKG_VERSION:-7.3.4-1~bpo13+1}
-KERNEL_PKG_SUITE=${KERNEL_PKG_SUITE:-trixie-backports}
-KERNEL_DEB_SHA256=${KERNEL_DEB_SHA256:-703e369ddd4cce971452f5a593ee55df3a5c10c83caf0fa0df039633ed181ee3}
-KERNEL_SRC_SHA256=${KERNEL_SRC_SHA256:-76df1affb19f24926949369be1d74b60071c963c598ce8780bddd4bbf0fc3bc4}
+# The targets: a kernel series and an architecture. `make check` runs
+# every one of KFUNC_RS_TARGETS; TARGET=<one> (make check TARGET=6.12-x86_64)
+# picks one, and is what every other script reads.
+KFUNC_RS_TARGETS="7.3-x86_64"
+TARGET_GIVEN=${TARGET:-}
+TARGET=${TARGET:-7.3-x86_64}
+KERNEL_ARCH=${TARGET##*-}
+# The pinned kernel source package of each series. Override with
+# KERNEL_PKG_VERSION (and KERNEL_SRC_SHA256 / KERNEL_DEB_SHA256, or set
+# them to "none" to skip the check).
+case "${TARGET%-*}" in
+7.3)
+	KERNEL_SERIES=7.3
+	: "${KERNEL_PKG_VERSION:=7.3.4-1~bpo13+1}" "${KERNEL_PKG_SUITE:=trixie-backports}"
+	: "${KERNEL_DEB_SHA256:=703e369ddd4cce971452f5a593ee55df3a5c10c83caf0fa0df039633ed181ee3}"
+	: "${KERNEL_SRC_SHA256:=76df1affb19f24926949369be1d74b60071c963c598ce8780bddd4bbf0fc3bc4}"
+	;;
+6.12)
+	KERNEL_SERIES=6.12
+	: "${KERNEL_PKG_VERSION:=6.12.117-1~deb12u1}" "${KERNEL_PKG_SUITE:=bookworm-security}"
+	: "${KERNEL_DEB_SHA256:=e849faf31ca3555757f3a8877cb01af92122f744f75d1f3102734651c4e14703}"
+	: "${KERNEL_SRC_SHA256:=585a4a074597aefa2b1a68ada83a3184ba351c127544dea80618bbcceaa3961f}"
+	;;
+*) echo "[kfunc-rs] error: unknown TARGET=$TARGET (targets: $KFUNC_RS_TARGETS)" >&2; exit 1 ;;
+esac
+case "$KERNEL_ARCH" in
+x86_64) KERNEL_MAKE_ARCH=x86 KERNEL_IMAGE=arch/x86/boot/bzImage QEMU_SYSTEM=qemu-system-x86_64 BPF_TARGET_ARCH=x86 ;;
+*) echo "[kfunc-rs] error: TARGET=$TARGET: unsupported architecture $KERNEL_ARCH" >&2; exit 1 ;;
+esac
 
 BINDGEN_VERSION=${BINDGEN_VERSION:-0.73.2}
 BINDGEN_ROOT=$KFUNC_RS_CACHE/tools/bindgen-$BINDGEN_VERSION
@@ -46,11 +67,26 @@ die() { printf '[kfunc-rs] error: %s\n' "$*" >&2; exit 1; }
 # kmake <kernel build> <module dir> <output dir> <log> [make args...]:
 # builds the out-of-tree modules of <module dir> into <output dir> with
 # the kernel's toolchain, the output in <log>. Fails with the log on error.
+# Kernels without MO= (before 6.13) write a module's outputs next to its
+# sources, so there the output dir gets a mirror of symlinks to the
+# sources (not .git, not cargo's target/) and is built in place.
 kmake() {
-	local kbuild=$1 dir=$2 mo=$3 logfile=$4
+	local kbuild=$1 dir=$2 mo=$3 logfile=$4 ksrc f
 	shift 4
-	make -s -C "$kbuild" M="$dir" MO="$mo" LLVM="$LLVM_SUFFIX" RUSTC="$KRUSTC" BINDGEN="$BINDGEN" \
-		"$@" modules >"$logfile" 2>&1 && return 0
+	ksrc=$(cd "$kbuild/source" 2>/dev/null && pwd || echo "$kbuild")
+	local M=(M="$dir" MO="$mo")
+	if ! grep -qs KBUILD_EXTMOD_OUTPUT "$ksrc/Makefile"; then
+		mkdir -p "$mo"
+		find "$mo" -xtype l -delete
+		(cd "$dir" && find . \( -name .git -o -name target -o -name build \) -prune -o -type f -print) |
+			while read -r f; do
+				mkdir -p "$mo/$(dirname "$f")"
+				ln -sfn "$dir/${f#./}" "$mo/$f"
+			done
+		M=(M="$mo")
+	fi
+	make -s -C "$kbuild" "${M[@]}" ARCH="$KERNEL_MAKE_ARCH" LLVM="$LLVM_SUFFIX" RUSTC="$KRUSTC" \
+		BINDGEN="$BINDGEN" "$@" modules >"$logfile" 2>&1 && return 0
 	cat "$logfile" >&2
 	return 1
 }
@@ -90,7 +126,7 @@ bpf_headers() {
 bpf_cc() {
 	local c=$1 o=$2
 	shift 2
-	"$CLANG" -g -O2 -target bpf -D__TARGET_ARCH_x86 -mcpu=v3 -Wall -Wno-missing-declarations \
+	"$CLANG" -g -O2 -target bpf -D__TARGET_ARCH_"$BPF_TARGET_ARCH" -mcpu=v3 -Wall -Wno-missing-declarations \
 		"$@" -c "$c" -o "$o.tmp" || { rm -f "$o.tmp"; die "compiling $c failed"; }
 	mv -f "$o.tmp" "$o"
 }

@@ -60,7 +60,7 @@ for obj in $objects; do
 	c=$sel/progs/$obj.c
 	[ -f "$c" ] || die "$obj: no $c in the kernel tree"
 	# shellcheck disable=SC2086 # $sys_includes is a list of options
-	"$CLANG" -g -O2 -target bpf -D__TARGET_ARCH_x86 -mcpu=v3 -Wno-missing-declarations \
+	"$CLANG" -g -O2 -target bpf -D__TARGET_ARCH_"$BPF_TARGET_ARCH" -mcpu=v3 -Wno-missing-declarations \
 		-Wno-compare-distinct-pointer-types -I"$OUT/include" -I"$tools/include" -I"$sel" -I"$sel/progs" -I"$sel/libarena/include" \
 		-I"$src/tools/include/uapi" -I"$src/tools/include" $sys_includes -c "$c" -o "$out/bpf/$obj.bpf.o.tmp" \
 		2>"$out/bpf/$obj.log" || { cat "$out/bpf/$obj.log" >&2; die "compiling $c failed"; }

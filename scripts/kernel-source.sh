@@ -15,13 +15,19 @@ pkg=linux-source-$KERNEL_SERIES
 work=$KFUNC_RS_CACHE/src/.apt
 mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/deb"
 
-# The archive URI comes from the machine's own Debian sources.
+# The archive URI comes from the machine's own Debian sources: the
+# security archive for a *-security suite (bookworm-security carries
+# linux-source-6.12), the main archive otherwise.
+case "$KERNEL_PKG_SUITE" in
+*-security) archive='debian-security' ;;
+*) archive='debian' ;;
+esac
 uri=$( (cat /etc/apt/sources.list.d/*.sources 2>/dev/null; true) |
-	awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i ~ /debian\/?$/) { print $i; exit } }')
+	awk -v a="$archive" '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i ~ ("/" a "/?$")) { print $i; exit } }')
 if [ -z "$uri" ]; then
-	uri=$(awk '$1 == "deb" && $2 ~ /debian\/?$/ { print $2; exit }' /etc/apt/sources.list 2>/dev/null || true)
+	uri=$(awk -v a="$archive" '$1 == "deb" && $2 ~ ("/" a "/?$") { print $2; exit }' /etc/apt/sources.list 2>/dev/null || true)
 fi
-[ -n "$uri" ] || die "no Debian archive URI found in /etc/apt/sources.list(.d)"
+[ -n "$uri" ] || die "no Debian archive URI ending in /$archive found in /etc/apt/sources.list(.d)"
 
 cat >"$work/src.sources" <<EOS
 Types: deb

@@ -14,6 +14,7 @@
 #   prog_types_generated.rs    a ProgType constant per enum bpf_prog_type value
 #   kernel_types_generated.rs  every struct/union of kernel::bindings
 #   limits_generated.rs        how many parameters a kfunc may have
+#   rustc-cfgs                 --cfg flags for the kernel crate's layout
 set -eu
 
 bindgen=$1 srctree=$2 objtree=$3 helper=$4 out=$5
@@ -68,9 +69,10 @@ sed -n 's/^pub const KF_\([A-Z0-9_]*\): u32 = .*;$/\1/p' "$gen" | sort -u | whil
 	printf '    /// `KF_%s`%s\n    pub const %s: Self = Self(bindings::KF_%s);\n' \
 		"$f" "${doc:+: $doc}" "$f" "$f"
 done
-# The flags the crate's own checks test for, which older kernels lack:
-# empty there, so that the checks compile for every kernel.
-for f in ARENA_RET ARENA_ARG1 ARENA_ARG2 IMPLICIT_ARGS FASTCALL; do
+# The flags the crate's own checks and types use, which some kernels lack
+# (TRUSTED_ARGS: newer ones, where every kfunc's arguments are trusted):
+# empty there, so that the crate compiles for every kernel.
+for f in ARENA_RET ARENA_ARG1 ARENA_ARG2 IMPLICIT_ARGS FASTCALL TRUSTED_ARGS; do
 	if grep -q "^pub const KF_$f: u32" "$gen"; then v="bindings::KF_$f"; else v=0; fi
 	printf '    /// `KF_%s`, or no flag if this kernel lacks it.\n    pub(crate) const OPT_%s: Self = Self(%s);\n' "$f" "$f" "$v"
 done
@@ -110,13 +112,36 @@ if grep -q 'bool bpf_jit_supports_stack_args' "$srctree/include/linux/filter.h" 
 else
 	max=bindings::MAX_BPF_FUNC_REG_ARGS
 fi
+# The parameter-name suffixes this kernel's verifier reads
+# (kernel/bpf/*.c: the strings given to its suffix matchers).
+suffixes=$(grep -h 'suffix(' "$srctree"/kernel/bpf/*.c | grep -o '"__[a-z_]*"' | sort -u | tr '\n' ' ')
+[ -n "$suffixes" ] || fail "no kfunc parameter suffixes found in $srctree/kernel/bpf"
 cat >"$tmp/limits_generated.rs" <<EOS
 /// The most parameters a kfunc may have with this kernel and architecture.
 pub const KFUNC_MAX_ARGS: usize = crate::$max as usize;
 /// The most kfunc parameters passed in registers (\`MAX_BPF_FUNC_REG_ARGS\`).
 pub const KFUNC_MAX_REG_ARGS: usize = crate::bindings::MAX_BPF_FUNC_REG_ARGS as usize;
+/// The parameter-name suffixes this kernel's verifier knows.
+pub const KFUNC_SUFFIXES: &[&str] = &[$(echo "$suffixes" | sed 's/" "/", "/g; s/ $//')];
 EOS
 
-for f in bindings_generated.rs flags_generated.rs prog_types_generated.rs kernel_types_generated.rs limits_generated.rs; do
+# The kernel crate's layout (rust/compat.rs), as rustc cfgs: one word a
+# line, for the kfunc crate and the crates that use it (rust/kfunc.mk).
+{
+	[ -f "$srctree/rust/kernel/sync/aref.rs" ] && echo "--cfg=kfunc_kernel_aref"
+	[ -f "$srctree/rust/kernel/sync/refcount.rs" ] && echo "--cfg=kfunc_kernel_refcount"
+	[ -f "$srctree/rust/kernel/transmute.rs" ] && echo "--cfg=kfunc_kernel_transmute"
+	grep -qs 'pub fn tgid(&self)' "$srctree/rust/kernel/task.rs" && echo "--cfg=kfunc_kernel_task_tgid"
+	grep -qs 'pub fn raw_smp_processor_id()' rust/bindings/bindings_helpers_generated.rs && echo "--cfg=kfunc_kernel_smp_id"
+	# What this kernel's kfuncs can do, for modules to #[cfg] on: its
+	# KF_* flags, the suffixes its verifier reads, stack arguments.
+	# (Quoted for the shell that runs rustc: cfg values keep their quotes.)
+	sed -n "s/^pub const KF_\([A-Z0-9_]*\): u32 = .*;$/'--cfg=kfunc_flag=\"\1\"'/p" "$gen" | sort -u
+	for x in $suffixes; do x=${x#'"__'}; echo "'--cfg=kfunc_suffix=\"${x%'"'}\"'"; done
+	[ "$max" = bindings::MAX_BPF_FUNC_ARGS ] && echo "--cfg=kfunc_stack_args"
+	true
+} >"$tmp/rustc-cfgs"
+
+for f in bindings_generated.rs flags_generated.rs prog_types_generated.rs kernel_types_generated.rs limits_generated.rs rustc-cfgs; do
 	if ! cmp -s "$tmp/$f" "$out/$f"; then mv -f "$tmp/$f" "$out/$f"; fi
 done

@@ -61,7 +61,7 @@ build() {
 	# objects only.
 	cat >"$out/build.env.tmp" <<EOS
 KBUILD='$kbuild'
-BZIMAGE='$kbuild/arch/x86/boot/bzImage'
+BZIMAGE='$kbuild/$KERNEL_IMAGE'
 BPFTOOL='$tools/bin/bpftool'
 TESTBED='$bin/testbed'
 GUEST='$bin/kfunc-guest'

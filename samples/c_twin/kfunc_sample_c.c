@@ -54,11 +54,22 @@ __bpf_kfunc void rs_counter_release(struct rs_counter *counter)
 
 __bpf_kfunc_end_defs();
 
+/*
+ * Kernels before trusted-by-default arguments trust a kfunc's pointer
+ * arguments only with KF_TRUSTED_ARGS, which the Rust sample's references
+ * imply there.
+ */
+#ifdef KF_TRUSTED_ARGS
+#define SAMPLE_TRUSTED KF_TRUSTED_ARGS
+#else
+#define SAMPLE_TRUSTED 0
+#endif
+
 BTF_KFUNCS_START(SAMPLE_KFUNCS)
-BTF_ID_FLAGS(func, rs_task_tgid)
+BTF_ID_FLAGS(func, rs_task_tgid, SAMPLE_TRUSTED)
 BTF_ID_FLAGS(func, rs_memzero)
 BTF_ID_FLAGS(func, rs_counter_acquire, KF_ACQUIRE | KF_RET_NULL)
-BTF_ID_FLAGS(func, rs_counter_add)
+BTF_ID_FLAGS(func, rs_counter_add, SAMPLE_TRUSTED)
 BTF_ID_FLAGS(func, rs_counter_release, KF_RELEASE)
 BTF_KFUNCS_END(SAMPLE_KFUNCS)
 

@@ -8,7 +8,6 @@ use kfunc::prelude::*;
 module! {
     type: Module,
     name: "@NAME@",
-    authors: ["@NAME@ authors"],
     description: "Rust kfuncs for BPF programs",
     license: "GPL",
 }

@@ -6,7 +6,6 @@
 
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
-use kernel::sync::aref::{ARef, AlwaysRefCounted};
 use kfunc::prelude::*;
 
 btf_struct! {

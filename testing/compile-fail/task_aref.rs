@@ -4,8 +4,8 @@
 //! the kernel's task kfuncs.
 // expect: `Task` references cannot cross the kfunc boundary as `ARef<Task>`
 
-use kernel::sync::aref::ARef;
 use kernel::task::Task;
+use kfunc::prelude::ARef;
 
 kfunc::kfunc_set! {
     pub static BAD: KfuncSet;

@@ -41,7 +41,6 @@ use kfunc::prelude::*;
 module! {
     type: BpfTestmodRs,
     name: "bpf_testmod_rs",
-    authors: ["kfunc-rs developers"],
     description: "Rust port of bpf_testmod's kfuncs for the BPF selftests",
     license: "GPL",
 }

@@ -10,7 +10,6 @@ use kfunc::prelude::*;
 module! {
     type: KfuncsWithoutBtf,
     name: "kfuncs_without_btf",
-    authors: ["kfunc-rs developers"],
     description: "kfunc-rs module built without the BTF step",
     license: "GPL",
 }
