@@ -22,7 +22,9 @@
 /// Declares kfuncs and the [`KfuncSet`](crate::KfuncSet) holding them.
 ///
 /// Each kfunc is an ordinary Rust function with its doc comment, optional
-/// `#[flags(...)]` naming `KF_*` flags without the prefix, and optional
+/// `#[flags(...)]` naming `KF_*` flags without the prefix (or
+/// `#[cfg_attr(pred, flags(...))]` for flags only where `pred` holds, such
+/// as `kfunc_flag = "SPINLOCK_SAFE"` on kernels that have it), and optional
 /// `#[cfg(...)]`, which removes the kfunc from the module, the set and the
 /// BTF alike (like `#ifdef` around the function and its `BTF_ID_FLAGS`).
 ///
@@ -238,6 +240,11 @@ macro_rules! __kfunc_define {
     };
     (@attrs $keep:tt $cfg:tt $flags:tt #[flags $($bad:tt)*] $($rest:tt)*) => {
         $crate::__kfunc_define! { @attrs $keep $cfg $flags #[flags[$($bad)*]] $($rest)* }
+    };
+    // `#[cfg_attr(pred, flags(...))]`: flags where `pred` holds (such as
+    // `kfunc_flag = "SPINLOCK_SAFE"`, for a flag only some kernels have).
+    (@attrs $keep:tt $cfg:tt [$($flags:tt)*] #[cfg_attr($p:meta, flags $f:tt)] $($rest:tt)*) => {
+        $crate::__kfunc_define! { @attrs $keep $cfg [$($flags)* {$p} $f] $($rest)* }
     };
     (@attrs $keep:tt [$($cfg:tt)*] $flags:tt #[cfg($($c:tt)*)] $($rest:tt)*) => {
         $crate::__kfunc_define! { @attrs $keep [$($cfg)* ($($c)*)] $flags $($rest)* }
@@ -466,6 +473,16 @@ macro_rules! __kfunc_flags {
             $(.union($crate::KfuncFlags::$flag))+
             .union($crate::__kfunc_flags!($name; $($rest)*))
     };
+    // From `#[cfg_attr(pred, flags(...))]`: the flags only where `pred`
+    // holds (elsewhere they are not even named, so they need not exist).
+    ($name:ident; {$p:meta} ($($flag:ident)|+) $($rest:tt)*) => {{
+        #[cfg($p)]
+        let flags = $crate::KfuncFlags::empty()$(.union($crate::KfuncFlags::$flag))+;
+        #[cfg(not($p))]
+        let flags = $crate::KfuncFlags::empty();
+        flags
+    }
+    .union($crate::__kfunc_flags!($name; $($rest)*))};
     ($name:ident; $bad:tt $($rest:tt)*) => {
         ::core::compile_error!(::core::concat!(
             "kfunc `", ::core::stringify!($name),

@@ -288,8 +288,13 @@ impl Param {
 /// `name` without the `r#` of a Rust raw identifier (`r#type` is C's
 /// `type`).
 pub const fn strip_raw(name: &'static str) -> &'static str {
+    // (`from_utf8`, not `str::split_at`, which older kernels' MSRV does
+    // not allow in a `const fn`.)
     match name.as_bytes() {
-        [b'r', b'#', ..] => name.split_at(2).1,
+        [b'r', b'#', rest @ ..] => match core::str::from_utf8(rest) {
+            Ok(s) => s,
+            Err(_) => name,
+        },
         _ => name,
     }
 }

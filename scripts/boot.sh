@@ -13,6 +13,6 @@ shift 2
 initrd=$OUT/initrd-$mode.cpio.gz
 # shellcheck disable=SC2086 # lists of paths
 "$KFUNC_RS_ROOT/scripts/initramfs.sh" "$initrd" --bin "$GUEST" "$BPFTOOL" \
-	--module $MODULES $NOBTF_MODULE $CONFORMANCE_MODULES --bpf $BPF_OBJS $CONFORMANCE_BPF_OBJS --data $CONFORMANCE_CASES
+	--module $MODULES $NOBTF_MODULE $CONFORMANCE_MODULES --bpf $BPF_OBJS $CONFORMANCE_BPF_OBJS --data $CONFORMANCE_CASES ${KERNEL_CFGS:-}
 QEMU=${QEMU:-$QEMU_SYSTEM} exec "$TESTBED" boot --kernel "$BZIMAGE" --initrd "$initrd" --out "$OUT/boot-$mode" \
 	--append "kfunc_rs.mode=$mode" --timeout "${BOOT_TIMEOUT:-300}" "$@"

@@ -23,7 +23,7 @@ kmake "$kbuild" "$KFUNC_RS_ROOT" "$out/modules" "$out/modules.log" $(btf_step_ar
 	|| die "module build failed"
 # Show what the build said (the BTF step filters pahole's Rust noise).
 grep -v -e '^make' "$out/modules.log" >&2 || true
-modules=$(sed -e 's/\.o$/.ko/' -e "s|^|$out/modules/|" "$out/modules/modules.order")
+modules=$(built_modules "$out/modules")
 for m in $modules; do
 	[ -f "$m" ] || die "module build failed: $m is missing"
 done
@@ -59,6 +59,7 @@ C_TWIN_OBJ='$out/c_twin/kfunc_sample_c.o'
 NOBTF_MODULE='$out/nobtf/kfuncs_without_btf.ko'
 BPF_OBJS='$(echo $bpf_objs)'
 OUT='$out'
+KERNEL_CFGS='$out/modules/kfunc-rs/rustc-cfgs'
 EOS
 "$KFUNC_RS_ROOT/scripts/conformance-build.sh" "$out/build.env.part" >>"$out/build.env.part" \
 	|| die "building the conformance tests failed"

@@ -93,8 +93,9 @@ target_stages() {
 	if [ -n "$env_file" ]; then
 		# shellcheck disable=SC1090
 		for ko in $(. "$env_file" && echo "$MODULES"); do
-			check "$(basename "$ko"): sets filled and sorted by resolve_btfids, .BTF and .BTF.base present" \
-				"$KFUNC_RS_ROOT/scripts/module-btf-check.sh" "$(. "$env_file" && echo "$KFUNC_BTF")" "$ko"
+			check "$(basename "$ko"): sets filled and sorted by resolve_btfids, .BTF (and .BTF.base) as for C" \
+				"$KFUNC_RS_ROOT/scripts/module-btf-check.sh" "$(. "$env_file" && echo "$KFUNC_BTF")" "$ko" \
+				"$(. "$env_file" && echo "${C_TWIN_OBJ%.o}.ko")"
 		done
 	else
 		fail "module BTF flow (nothing built)"

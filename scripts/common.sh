@@ -19,7 +19,7 @@ KFUNC_RS_CACHE=${KFUNC_RS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kfunc-rs}
 # The targets: a kernel series and an architecture. `make check` runs
 # every one of KFUNC_RS_TARGETS; TARGET=<one> (make check TARGET=6.12-x86_64)
 # picks one, and is what every other script reads.
-KFUNC_RS_TARGETS="7.3-x86_64"
+KFUNC_RS_TARGETS="7.3-x86_64 6.12-x86_64"
 TARGET_GIVEN=${TARGET:-}
 TARGET=${TARGET:-7.3-x86_64}
 KERNEL_ARCH=${TARGET##*-}
@@ -75,7 +75,9 @@ kmake() {
 	shift 4
 	ksrc=$(cd "$kbuild/source" 2>/dev/null && pwd || echo "$kbuild")
 	local M=(M="$dir" MO="$mo")
-	if ! grep -qs KBUILD_EXTMOD_OUTPUT "$ksrc/Makefile"; then
+	if [ "$dir" = "$mo" ]; then
+		M=(M="$dir")
+	elif ! grep -qs KBUILD_EXTMOD_OUTPUT "$ksrc/Makefile"; then
 		mkdir -p "$mo"
 		find "$mo" -xtype l -delete
 		(cd "$dir" && find . \( -name .git -o -name target -o -name build \) -prune -o -type f -print) |
@@ -89,6 +91,13 @@ kmake() {
 		BINDGEN="$BINDGEN" "$@" modules >"$logfile" 2>&1 && return 0
 	cat "$logfile" >&2
 	return 1
+}
+
+# built_modules <output dir>: the .ko files kmake built there, from its
+# modules.order (relative paths, or absolute ones where kmake built a
+# mirror in place).
+built_modules() {
+	sed -e 's/\.o$/.ko/' -e "s|^\([^/]\)|$1/\1|" "$1/modules.order"
 }
 
 # The kfunc-rs BTF step, as make arguments for kmake.

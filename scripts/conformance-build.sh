@@ -4,7 +4,7 @@
 # test time (nothing of it is copied into this repository):
 # - the C bpf_testmod.ko of tools/testing/selftests/bpf/test_kmods, built
 #   out of tree against the test kernel;
-# - each upstream BPF program file named in testing/conformance/*.cases
+# - each upstream BPF program file named in testing/conformance/<series>/*.cases
 #   (the first field of a one-line case, the object of a test block's
 #   open steps) or *.list (one name a line), compiled with clang, the
 #   selftests' own headers and upstream's BPF_CFLAGS that matter here
@@ -22,27 +22,33 @@ env_file=$1
 . "$env_file"
 src=$(cd "$KBUILD/source" 2>/dev/null && pwd || echo "$KERNEL_SRC")
 sel=$src/tools/testing/selftests/bpf
-[ -f "$sel/test_kmods/bpf_testmod.c" ] || die "no bpf_testmod.c in $sel/test_kmods"
+# The C module's folder: test_kmods/ (6.16+) or bpf_testmod/.
+kmods=$sel/test_kmods
+[ -f "$kmods/bpf_testmod.c" ] || kmods=$sel/bpf_testmod
+[ -f "$kmods/bpf_testmod.c" ] || die "no bpf_testmod.c in $sel/test_kmods or $sel/bpf_testmod"
+# The cases of this kernel series.
+cases_dir=$KFUNC_RS_ROOT/testing/conformance/$KERNEL_SERIES
+[ -d "$cases_dir" ] || die "no conformance cases for Linux $KERNEL_SERIES ($cases_dir)"
 tools=$(dirname "$(dirname "$BPFTOOL")")
 out=$OUT/conformance
 mkdir -p "$out/c_testmod" "$out/bpf"
 
 # The C module: its sources linked into a build folder of ours, so that
 # the kernel tree stays untouched.
-for f in "$sel"/test_kmods/*.[ch]; do ln -sf "$f" "$out/c_testmod/"; done
+for f in "$kmods"/*.[ch]; do ln -sf "$f" "$out/c_testmod/"; done
 cat >"$out/c_testmod/Kbuild" <<EOK
 obj-m := bpf_testmod.o
 CFLAGS_bpf_testmod.o = -I\$(src) -I$sel
 EOK
-log "building the C bpf_testmod from $sel/test_kmods"
+log "building the C bpf_testmod from $kmods"
 kmake "$KBUILD" "$out/c_testmod" "$out/c_testmod" "$out/c_testmod.log" \
 	|| die "building the C bpf_testmod failed"
 
 objs=
-case_files=$(ls "$KFUNC_RS_ROOT"/testing/conformance/*.cases 2>/dev/null || true)
-list_files=$(ls "$KFUNC_RS_ROOT"/testing/conformance/*.list 2>/dev/null || true)
+case_files=$(ls "$cases_dir"/*.cases 2>/dev/null || true)
+list_files=$(ls "$cases_dir"/*.list 2>/dev/null || true)
 cases=$(echo $case_files $list_files)
-[ -n "$cases" ] || die "no .cases or .list files in $KFUNC_RS_ROOT/testing/conformance"
+[ -n "$cases" ] || die "no .cases or .list files in $cases_dir"
 # upstream's CLANG_SYS_INCLUDES (tools/testing/selftests/bpf/Makefile)
 sys_includes=$("$CLANG" -v -E - </dev/null 2>&1 \
 	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')

@@ -76,6 +76,12 @@ for f in ARENA_RET ARENA_ARG1 ARENA_ARG2 IMPLICIT_ARGS FASTCALL TRUSTED_ARGS; do
 	if grep -q "^pub const KF_$f: u32" "$gen"; then v="bindings::KF_$f"; else v=0; fi
 	printf '    /// `KF_%s`, or no flag if this kernel lacks it.\n    pub(crate) const OPT_%s: Self = Self(%s);\n' "$f" "$f" "$v"
 done
+# TRUSTED_ARGS: where the kernel trusts every kfunc's arguments, there is
+# no flag; the spelling stays valid (and empty) so that one declaration
+# serves kernels on both sides.
+if ! grep -q "^pub const KF_TRUSTED_ARGS: u32" "$gen"; then
+	printf '    /// `KF_TRUSTED_ARGS`: this kernel trusts every kfunc argument without\n    /// it, so no flag.\n    pub const TRUSTED_ARGS: Self = Self(0);\n'
+fi
 echo "}"
 } >"$tmp/flags_generated.rs"
 grep -q 'pub const ACQUIRE:' "$tmp/flags_generated.rs" || fail "no KF_* flags found in the bindings"
@@ -133,6 +139,7 @@ EOS
 	[ -f "$srctree/rust/kernel/transmute.rs" ] && echo "--cfg=kfunc_kernel_transmute"
 	grep -qs 'pub fn tgid(&self)' "$srctree/rust/kernel/task.rs" && echo "--cfg=kfunc_kernel_task_tgid"
 	grep -qs 'pub fn raw_smp_processor_id()' rust/bindings/bindings_helpers_generated.rs && echo "--cfg=kfunc_kernel_smp_id"
+	grep -qs 'macro_rules! warn_on' "$srctree/rust/kernel/bug.rs" && echo "--cfg=kfunc_kernel_warn_on"
 	# What this kernel's kfuncs can do, for modules to #[cfg] on: its
 	# KF_* flags, the suffixes its verifier reads, stack arguments.
 	# (Quoted for the shell that runs rustc: cfg values keep their quotes.)

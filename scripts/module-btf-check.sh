@@ -2,18 +2,21 @@
 # SPDX-License-Identifier: GPL-2.0
 # Checks that the kernel's module BTF flow ran on a kfunc-rs module as on a
 # C one: resolve_btfids filled in every kfunc set (cnt = entries, ids set
-# and ascending, i.e. sorted) and the .ko carries .BTF and a distilled
-# .BTF.base; that its signature records, if any, are not loaded into
+# and ascending, i.e. sorted) and the .ko carries .BTF, and a distilled
+# .BTF.base where the kernel's build gives one to C modules (the reference
+# module, a C module of the same build, says so); that its signature records, if any, are not loaded into
 # module memory (no SHF_ALLOC); and that no two of its kfuncs share an
 # address (LLVM merges identical functions unless told not to).
 #
-#   module-btf-check.sh <kfunc-btf> <module.ko>
+#   module-btf-check.sh <kfunc-btf> <module.ko> <reference C module.ko>
 . "$(dirname "$0")/common.sh"
 
-tool=$1 ko=$2
+tool=$1 ko=$2 ref=$3
 sections=$(readelf -SW "$ko") || die "cannot read $ko"
 grep -q ' \.BTF ' <<<"$sections" || die "$ko has no .BTF"
-grep -q ' \.BTF\.base ' <<<"$sections" || die "$ko has no distilled .BTF.base"
+if readelf -SW "$ref" | grep -q ' \.BTF\.base '; then
+	grep -q ' \.BTF\.base ' <<<"$sections" || die "$ko has no distilled .BTF.base (C modules of this build have one)"
+fi
 records=$(grep ' \.kfunc_rs\.btf ' <<<"$sections" || true)
 if [ -n "$records" ] && awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\.kfunc_rs/) { f = $(i + 6); exit } } END { exit !(f ~ /A/) }' <<<"$records"; then
 	die "$ko loads its signature records into module memory: $records"

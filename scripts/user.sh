@@ -43,7 +43,7 @@ build() {
 	kmake "$kbuild" "$dir" "$out/modules" "$out/modules.log" KFUNC_RS="$KFUNC_RS_ROOT" \
 		$(btf_step_args "$bin/kfunc-btf") || die "the module build failed"
 	grep -v -e '^make' "$out/modules.log" >&2 || true
-	modules=$(sed -e 's/\.o$/.ko/' -e "s|^|$out/modules/|" "$out/modules/modules.order")
+	modules=$(built_modules "$out/modules")
 	for m in $modules; do
 		[ -f "$m" ] || die "the module build failed: $m is missing"
 	done

@@ -9,6 +9,16 @@
 
 #include "rust_kfunc_features.kfuncs.h"
 
+/*
+ * The kfuncs the module has only on kernels with the feature (cfg'd on
+ * kfunc_flag = "IMPLICIT_ARGS" and kfunc_stack_args): declared here too, as
+ * the generated header declares them where they exist, so that the programs
+ * compile for every kernel. The guest skips their tests where the module
+ * lacks them.
+ */
+extern u32 rs_aux_seen(u32 x) __weak __ksym;
+extern u64 rs_sum7(u64 a, u64 b, u64 c, u64 d, u64 e, u64 f, u64 g) __weak __ksym;
+
 /* The module's typed ksyms (module variables with BTF). */
 extern const u64 rs_percpu_calls __ksym;
 extern const u64 rs_features_magic __ksym;

@@ -10,6 +10,14 @@
 /* The module's kfuncs and struct rs_counter, generated from its BTF. */
 #include "rust_kfunc_sample.kfuncs.h"
 
+/*
+ * The kernel's task kfuncs the programs use. vmlinux.h declares them where
+ * vmlinux's BTF tags its kfuncs (pahole 1.25+ builds); declared here too,
+ * identically, for kernels built without.
+ */
+extern struct task_struct *bpf_task_from_pid(s32 pid) __weak __ksym;
+extern void bpf_task_release(struct task_struct *p) __weak __ksym;
+
 #define MEMZERO_BUF 16
 
 struct task_args {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The implicit `ProgAux` argument comes last.
-// expect: kfunc `rs_bad_aux`: an implicit argument (`ProgAux`) must come after all the others
+// expect[kfunc_flag="IMPLICIT_ARGS"]: kfunc `rs_bad_aux`: an implicit argument (`ProgAux`) must come after all the others
+// expect[!kfunc_flag="IMPLICIT_ARGS"]: is implicit (`ProgAux`), which needs KF_IMPLICIT_ARGS, and this kernel has none
 
 kfunc::kfunc_set! {
     pub static BAD: KfuncSet;

@@ -24,16 +24,15 @@
 //! do `struct prog_test_ref_kfunc` and `struct prog_test_member`, which the
 //! BTF step therefore takes from vmlinux.
 
-use core::ffi::{c_void, CStr};
+use core::ffi::c_void;
 use core::hint::black_box;
-use core::ptr::{null_mut, NonNull};
-use core::sync::atomic::{AtomicPtr, Ordering};
+use core::ptr::null_mut;
+use core::sync::atomic::Ordering;
 use kernel::bindings::{
-    self, __sk_buff, bpf_dynptr, bpf_dynptr_kern, bpf_timer, callback_head, refcount_t, sk_buff,
-    sk_buff_head, sock, socket, vm_area_struct,
+    self, __sk_buff, bpf_dynptr, callback_head, refcount_t, sk_buff, sk_buff_head, sock, socket,
+    vm_area_struct,
 };
 use kernel::prelude::*;
-use kernel::sync::Refcount;
 use kernel::task::Task;
 use kernel::types::Opaque;
 use kfunc::prelude::*;
@@ -252,7 +251,7 @@ btf_struct! {
         /// The C member `rcu`.
         pub rcu: callback_head,
         /// The C member `usage`.
-        pub usage: Refcount,
+        pub usage: refcount_t,
     }
 }
 
@@ -289,6 +288,7 @@ static PROG_TEST_STRUCT: Shared<prog_test_ref_kfunc> = Shared(Opaque::new(prog_t
 }));
 
 /// `trusted_ptr` of the C module.
+#[cfg(bpf_testmod_kfunc = "bpf_kfunc_get_default_trusted_ptr_test")]
 static TRUSTED_PTR: Shared<prog_test_member> = Shared(Opaque::new(prog_test_member {
     m: prog_test_member1 { a: 0 },
     c: 0,
@@ -299,10 +299,21 @@ static TRUSTED_PTR: Shared<prog_test_member> = Shared(Opaque::new(prog_test_memb
 /// # Safety
 ///
 /// `p` must point to a live `prog_test_ref_kfunc`.
-unsafe fn ref_count<'a>(p: *mut prog_test_ref_kfunc) -> &'a Refcount {
-    // SAFETY: `Refcount` is a transparent wrapper of `refcount_t`, and the
-    // caller guarantees `p` is live.
-    unsafe { &*(&raw mut (*p).cnt).cast::<Refcount>() }
+unsafe fn ref_count(p: *mut prog_test_ref_kfunc) -> *mut refcount_t {
+    // SAFETY: the caller guarantees `p` is live.
+    unsafe { &raw mut (*p).cnt }
+}
+
+/// Like C's `WARN_ON(1)` in the kfuncs that must never run: a warning with
+/// a backtrace where the kernel crate has `warn_on!`, an error line
+/// otherwise.
+macro_rules! never_runs {
+    () => {{
+        #[cfg(kfunc_kernel_warn_on)]
+        kernel::warn_on!(true);
+        #[cfg(not(kfunc_kernel_warn_on))]
+        pr_err!("bpf_testmod_rs: a kfunc the verifier should never call ran\n");
+    }};
 }
 
 /// Both `get_mem` kfuncs: the struct itself as `size` bytes of ints, if
@@ -329,7 +340,9 @@ unsafe extern "C" fn testmod_free_cb(head: *mut callback_head) {
 /// The struct_ops maps of bpf_testmod this port has no struct_ops for
 /// (`st_ops3`, `st_ops` of the C module): never set, so the kfuncs that
 /// call into them find none, as the C ones do before a map is attached.
-static ST_OPS3: AtomicPtr<c_void> = AtomicPtr::new(null_mut());
+#[cfg(bpf_testmod_kfunc = "bpf_testmod_ops3_call_test_1")]
+static ST_OPS3: core::sync::atomic::AtomicPtr<c_void> =
+    core::sync::atomic::AtomicPtr::new(null_mut());
 
 kfunc_set! {
     /// `bpf_testmod_common_kfunc_ids`, registered for every program type.
@@ -337,6 +350,7 @@ kfunc_set! {
 
     /// Starts an iteration handing out `value` `cnt` times; `cnt < 0` is
     /// an error, after which `next` hands out nothing.
+    #[cfg(bpf_testmod_kfunc = "bpf_iter_testmod_seq_new")]
     pub fn bpf_iter_testmod_seq_new(it: IterNew<'_, bpf_iter_testmod_seq>, value: i64, cnt: i32) -> i32 {
         it.init(bpf_iter_testmod_seq { value: if cnt < 0 { 0 } else { value }, cnt });
         if cnt < 0 {
@@ -346,6 +360,7 @@ kfunc_set! {
     }
 
     /// The next value, or NULL at the end (`RET_NULL`, from the `Option`).
+    #[cfg(bpf_testmod_kfunc = "bpf_iter_testmod_seq_next")]
     #[flags(ITER_NEXT)]
     pub fn bpf_iter_testmod_seq_next(it: IterMut<'_, bpf_iter_testmod_seq>) -> Option<IterPtr<i64>> {
         let mut it = it;
@@ -358,6 +373,7 @@ kfunc_set! {
 
     /// `val` plus the iterator's value, or 0 if the iterator failed to
     /// start (`it__iter`: another kfunc's iterator, read only).
+    #[cfg(bpf_testmod_kfunc = "bpf_iter_testmod_seq_value")]
     pub fn bpf_iter_testmod_seq_value(val: i32, it: IterRef<'_, bpf_iter_testmod_seq>) -> i64 {
         if it.cnt < 0 {
             return 0;
@@ -366,6 +382,7 @@ kfunc_set! {
     }
 
     /// Ends an iteration.
+    #[cfg(bpf_testmod_kfunc = "bpf_iter_testmod_seq_destroy")]
     #[flags(ITER_DESTROY)]
     pub fn bpf_iter_testmod_seq_destroy(it: IterMut<'_, bpf_iter_testmod_seq>) {
         let mut it = it;
@@ -373,10 +390,12 @@ kfunc_set! {
     }
 
     /// Does nothing (a kprobe target, and a kfunc callable everywhere).
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_common_test")]
     pub fn bpf_kfunc_common_test() {}
 
     /// Increments the arena value and returns its old value (0 if the
     /// arena page is not there).
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_arena_arg_test")]
     pub fn bpf_kfunc_arena_arg_test(val: ArenaPtr<u64>) -> u64 {
         let Ok(old) = val.read() else { return 0 };
         val.write(old.wrapping_add(1));
@@ -384,16 +403,19 @@ kfunc_set! {
     }
 
     /// The arena pointer's (kernel) address.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_arena_cap_test")]
     pub fn bpf_kfunc_arena_cap_test(val: ArenaPtr<u64>) -> u64 {
         val.as_ptr() as u64
     }
 
     /// The arena pointer's (kernel) address, or 0 for NULL.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_arena_cap_nullable_test")]
     pub fn bpf_kfunc_arena_cap_nullable_test(val: Option<ArenaPtr<u64>>) -> u64 {
         val.map_or(0, |v| v.as_ptr() as u64)
     }
 
     /// The sum of five arena values, the last one nullable.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_arena_args5_test")]
     pub fn bpf_kfunc_arena_args5_test(
         a: ArenaPtr<u64>,
         b: ArenaPtr<u64>,
@@ -415,6 +437,7 @@ kfunc_set! {
     ///
     /// Never called (the verifier rejects every call); `f__arena` is not
     /// dereferenced.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_arena_stack_arg_test")]
     pub unsafe fn bpf_kfunc_arena_stack_arg_test(
         a: u64,
         b: u64,
@@ -424,11 +447,12 @@ kfunc_set! {
         f__arena: *mut u64,
     ) -> u64 {
         let _ = f__arena;
-        kernel::warn_on!(true);
+        never_runs!();
         a.wrapping_add(b).wrapping_add(c).wrapping_add(d).wrapping_add(e)
     }
 
     /// An arena value plus a nullable one.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_arena_mixed_test")]
     pub fn bpf_kfunc_arena_mixed_test(a: ArenaPtr<u64>, b: Option<ArenaPtr<u64>>) -> u64 {
         let b = b.map_or(Ok(0), |b| b.read());
         a.read().unwrap_or(0).wrapping_add(b.unwrap_or(0))
@@ -436,12 +460,14 @@ kfunc_set! {
 
     /// Accepts `mem__sz` bytes at `mem` (C's `int` size, so the plain
     /// spelling).
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_test_mem_len_pass1")]
     pub fn bpf_kfunc_call_test_mem_len_pass1(mem: *mut c_void, mem__sz: i32) {
         let _ = (mem, mem__sz);
     }
 
     /// Takes a dynptr and a nullable one (`ptr__nullable` is C's name for
     /// both, so the plain spelling).
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_dynptr_test")]
     pub fn bpf_kfunc_dynptr_test(ptr: *mut bpf_dynptr, ptr__nullable: *mut bpf_dynptr) {
         let _ = (ptr, ptr__nullable);
     }
@@ -452,6 +478,7 @@ kfunc_set! {
     /// # Safety
     ///
     /// Returns NULL, which the verifier makes programs check.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_nested_acquire_nonzero_offset_test")]
     #[flags(ACQUIRE)]
     pub unsafe fn bpf_kfunc_nested_acquire_nonzero_offset_test(ptr: *mut sk_buff_head) -> *mut sk_buff {
         let _ = ptr;
@@ -464,6 +491,7 @@ kfunc_set! {
     /// # Safety
     ///
     /// Returns NULL, which the verifier makes programs check.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_nested_acquire_zero_offset_test")]
     #[flags(ACQUIRE)]
     pub unsafe fn bpf_kfunc_nested_acquire_zero_offset_test(ptr: *mut sock_common) -> *mut sk_buff {
         let _ = ptr;
@@ -475,27 +503,35 @@ kfunc_set! {
     /// # Safety
     ///
     /// Does not touch the reference (none is ever acquired: the acquire kfuncs return NULL).
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_nested_release_test")]
     #[flags(RELEASE)]
     pub unsafe fn bpf_kfunc_nested_release_test(ptr: *mut sk_buff) {
         let _ = ptr;
     }
 
     /// Takes a trusted `vm_area_struct`.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_trusted_vma_test")]
+    #[flags(TRUSTED_ARGS)]
     pub fn bpf_kfunc_trusted_vma_test(ptr: *mut vm_area_struct) {
         let _ = ptr;
     }
 
     /// Takes a trusted task.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_trusted_task_test")]
+    #[flags(TRUSTED_ARGS)]
     pub fn bpf_kfunc_trusted_task_test(ptr: &Task) {
         let _ = ptr;
     }
 
     /// Takes a trusted pointer to an int.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_trusted_num_test")]
+    #[flags(TRUSTED_ARGS)]
     pub fn bpf_kfunc_trusted_num_test(ptr: *mut i32) {
         let _ = ptr;
     }
 
     /// Takes an RCU-protected (or trusted) task.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_rcu_task_test")]
     #[flags(RCU)]
     pub fn bpf_kfunc_rcu_task_test(ptr: &Task) {
         let _ = ptr;
@@ -506,8 +542,9 @@ kfunc_set! {
     /// # Safety
     ///
     /// Returns NULL.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_ret_rcu_test")]
     #[flags(RCU_PROTECTED)]
-    pub unsafe fn bpf_kfunc_ret_rcu_test() -> Option<NonNull<bindings::task_struct>> {
+    pub unsafe fn bpf_kfunc_ret_rcu_test() -> Option<core::ptr::NonNull<bindings::task_struct>> {
         None
     }
 
@@ -516,6 +553,7 @@ kfunc_set! {
     /// # Safety
     ///
     /// Returns NULL.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_ret_rcu_test_nostruct")]
     #[flags(RET_NULL | RCU_PROTECTED)]
     pub unsafe fn bpf_kfunc_ret_rcu_test_nostruct(rdonly_buf_size: i32) -> *mut i32 {
         let _ = rdonly_buf_size;
@@ -529,6 +567,7 @@ kfunc_set! {
     ///
     /// The result carries one reference, dropped by `bpf_testmod_ctx_release` (or the kptr
     /// destructor); `err` is an int the verifier checked.
+    #[cfg(bpf_testmod_kfunc = "bpf_testmod_ctx_create")]
     #[flags(ACQUIRE | RET_NULL)]
     pub unsafe fn bpf_testmod_ctx_create(err: *mut i32) -> *mut bpf_testmod_ctx {
         let ctx = bpf_testmod_ctx {
@@ -536,7 +575,9 @@ kfunc_set! {
                 next: null_mut(),
                 func: None,
             },
-            usage: Refcount::new(1),
+            usage: refcount_t {
+                refs: bindings::atomic_t { counter: 1 },
+            },
         };
         match KBox::new(ctx, GFP_ATOMIC) {
             Ok(b) => KBox::into_raw(b),
@@ -554,6 +595,7 @@ kfunc_set! {
     /// # Safety
     ///
     /// `ctx` is a context the program holds a reference to, from `bpf_testmod_ctx_create`.
+    #[cfg(bpf_testmod_kfunc = "bpf_testmod_ctx_release")]
     #[flags(RELEASE)]
     pub unsafe fn bpf_testmod_ctx_release(ctx: *mut bpf_testmod_ctx) {
         if ctx.is_null() {
@@ -561,7 +603,7 @@ kfunc_set! {
         }
         // SAFETY: the verifier passes a context the program holds a
         // reference to, so it is live.
-        if unsafe { (*ctx).usage.dec_and_test() } {
+        if unsafe { bindings::refcount_dec_and_test(&raw mut (*ctx).usage) } {
             // SAFETY: the last reference is gone; `rcu` is the context's
             // own callback head and the callback frees the context.
             unsafe { bindings::call_rcu(&raw mut (*ctx).rcu, Some(testmod_free_cb)) };
@@ -569,16 +611,19 @@ kfunc_set! {
     }
 
     /// Calls `test_1` of the attached `bpf_testmod_ops3`: there is none.
+    #[cfg(bpf_testmod_kfunc = "bpf_testmod_ops3_call_test_1")]
     pub fn bpf_testmod_ops3_call_test_1() {
         let _ = ST_OPS3.load(Ordering::Acquire);
     }
 
     /// Calls `test_2` of the attached `bpf_testmod_ops3`: there is none.
+    #[cfg(bpf_testmod_kfunc = "bpf_testmod_ops3_call_test_2")]
     pub fn bpf_testmod_ops3_call_test_2() {
         let _ = ST_OPS3.load(Ordering::Acquire);
     }
 
     /// Calls `test_arena` of the attached `bpf_testmod_ops3`: none, -1.
+    #[cfg(bpf_testmod_kfunc = "bpf_testmod_ops3_call_test_arena")]
     pub fn bpf_testmod_ops3_call_test_arena(ptr: ArenaPtr<u64>) -> i32 {
         let _ = (ptr, ST_OPS3.load(Ordering::Acquire));
         -1
@@ -586,6 +631,7 @@ kfunc_set! {
 
     /// Calls `test_arena_nullable` of the attached `bpf_testmod_ops3`:
     /// none, -1.
+    #[cfg(bpf_testmod_kfunc = "bpf_testmod_ops3_call_test_arena_nullable")]
     pub fn bpf_testmod_ops3_call_test_arena_nullable(ptr: Option<ArenaPtr<u64>>) -> i32 {
         let _ = (ptr, ST_OPS3.load(Ordering::Acquire));
         -1
@@ -593,6 +639,7 @@ kfunc_set! {
 
     /// Calls `test_arena_stack` of the attached `bpf_testmod_ops3`: none,
     /// -1.
+    #[cfg(bpf_testmod_kfunc = "bpf_testmod_ops3_call_test_arena_stack")]
     pub fn bpf_testmod_ops3_call_test_arena_stack(ptr: ArenaPtr<u64>) -> i32 {
         let _ = (ptr, ST_OPS3.load(Ordering::Acquire));
         -1
@@ -600,6 +647,7 @@ kfunc_set! {
 
     /// Calls `test_arena_multislot` of the attached `bpf_testmod_ops3`:
     /// none, -1.
+    #[cfg(bpf_testmod_kfunc = "bpf_testmod_ops3_call_test_arena_multislot")]
     pub fn bpf_testmod_ops3_call_test_arena_multislot(ptr: ArenaPtr<u64>) -> i32 {
         let _ = (ptr, ST_OPS3.load(Ordering::Acquire));
         -1
@@ -610,11 +658,13 @@ kfunc_set! {
     /// # Safety
     ///
     /// Returns the module's static, valid for as long as the module is loaded.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_get_default_trusted_ptr_test")]
     pub unsafe fn bpf_kfunc_get_default_trusted_ptr_test() -> *mut prog_test_member {
         TRUSTED_PTR.0.get()
     }
 
     /// Takes a `prog_test_member` (no release semantics).
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_put_default_trusted_ptr_test")]
     pub fn bpf_kfunc_put_default_trusted_ptr_test(trusted_ptr: *mut prog_test_member) {
         let _ = trusted_ptr;
     }
@@ -633,6 +683,7 @@ kfunc_dtors! {
 }
 
 /// What `bpf_kfunc_call_test_call_rcu_tasks_trace` hands the callback.
+#[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_test_call_rcu_tasks_trace")]
 #[repr(C)]
 struct RcuTasksTraceData {
     rcu: callback_head,
@@ -645,6 +696,7 @@ struct RcuTasksTraceData {
 ///
 /// `head` must be the `rcu` member of an `RcuTasksTraceData` allocated by
 /// `bpf_kfunc_call_test_call_rcu_tasks_trace`.
+#[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_test_call_rcu_tasks_trace")]
 unsafe extern "C" fn rcu_tasks_trace_cb(head: *mut callback_head) {
     // SAFETY: `rcu` is at offset 0 of the `KBox`ed data.
     let data = unsafe { KBox::from_raw(head.cast::<RcuTasksTraceData>()) };
@@ -659,29 +711,104 @@ unsafe extern "C" {
     fn sock_set_sndtimeo(sk: *mut sock, secs: i64);
 }
 
+/// `IPPROTO_TCP` and `IPPROTO_UDP` of include/uapi/linux/in.h (an
+/// anonymous enum, which not every kernel's bindings carry).
+const IPPROTO_TCP: i32 = 6;
+const IPPROTO_UDP: i32 = 17;
+
 /// How long `kernel_connect()` may take on the module's socket.
 const CONNECT_TIMEOUT_SEC: i64 = 1;
 
-/// The socket of the socket kfuncs (`sock` of the C module), under
-/// `SOCK_LOCK`.
-struct SockSlot(*mut socket);
+/// The socket of the socket kfuncs (`sock` of the C module) and the kernel
+/// mutex that guards it (`sock_lock`), in a static as in C.
+///
+/// # Invariants
+///
+/// `mutex` is initialized (by [`SockLock::init`]) before any kfunc runs, and
+/// `sock` is only used while holding it.
+struct SockLock {
+    mutex: Opaque<bindings::mutex>,
+    sock: core::cell::UnsafeCell<*mut socket>,
+}
 
-// SAFETY: the socket is only used under `SOCK_LOCK`.
-unsafe impl Send for SockSlot {}
+// SAFETY: `sock` is only used under `mutex` (the invariants).
+unsafe impl Sync for SockLock {}
 
-kernel::sync::global_lock! {
-    // SAFETY: initialized in the module's `init` before any kfunc runs.
-    unsafe(uninit) static SOCK_LOCK: Mutex<SockSlot> = SockSlot(null_mut());
+/// A lock class key in a static, for lockdep.
+struct LockClassKey(Opaque<bindings::lock_class_key>);
+
+// SAFETY: only the kernel's lockdep uses the key, by address.
+unsafe impl Sync for LockClassKey {}
+
+/// The lock class of `SOCK_LOCK`.
+static SOCK_LOCK_KEY: LockClassKey = LockClassKey(Opaque::uninit());
+
+static SOCK_LOCK: SockLock = SockLock {
+    mutex: Opaque::uninit(),
+    sock: core::cell::UnsafeCell::new(null_mut()),
+};
+
+impl SockLock {
+    /// Initializes the mutex.
+    ///
+    /// # Safety
+    ///
+    /// Called once, before any other use.
+    unsafe fn init(&self) {
+        // INVARIANT: the mutex is initialized before the kfunc sets are
+        // registered, so before any kfunc runs.
+        // SAFETY: a static mutex and lock class key, initialized once.
+        unsafe {
+            bindings::__mutex_init(
+                self.mutex.get(),
+                c"SOCK_LOCK".to_bytes_with_nul().as_ptr().cast(),
+                SOCK_LOCK_KEY.0.get(),
+            )
+        };
+    }
+
+    /// Locks the mutex (sleeping); the guard unlocks it.
+    fn lock(&self) -> SockGuard<'_> {
+        // SAFETY: initialized (the invariants); the guard unlocks it.
+        unsafe { bindings::mutex_lock(self.mutex.get()) };
+        SockGuard(self)
+    }
+}
+
+/// The locked `SOCK_LOCK`: the socket is the guard's to use.
+struct SockGuard<'a>(&'a SockLock);
+
+impl core::ops::Deref for SockGuard<'_> {
+    type Target = *mut socket;
+
+    fn deref(&self) -> &*mut socket {
+        // SAFETY: the mutex is held for the guard's life.
+        unsafe { &*self.0.sock.get() }
+    }
+}
+
+impl core::ops::DerefMut for SockGuard<'_> {
+    fn deref_mut(&mut self) -> &mut *mut socket {
+        // SAFETY: the mutex is held for the guard's life.
+        unsafe { &mut *self.0.sock.get() }
+    }
+}
+
+impl Drop for SockGuard<'_> {
+    fn drop(&mut self) {
+        // SAFETY: locked by `SockLock::lock` for this guard.
+        unsafe { bindings::mutex_unlock(self.0.mutex.get()) };
+    }
 }
 
 /// Runs `f` on the socket, or returns -EPERM if there is none.
 fn with_sock(func: &str, f: impl FnOnce(*mut socket) -> i32) -> i32 {
     let guard = SOCK_LOCK.lock();
-    if guard.0.is_null() {
+    if guard.is_null() {
         pr_err!("{} called without initializing sock", func);
         return EPERM.to_errno();
     }
-    f(guard.0)
+    f(*guard)
 }
 
 /// Sends `args->msg` to `args->addr` with `send`, as both sendmsg kfuncs do.
@@ -716,7 +843,8 @@ kfunc_set! {
 
     /// Stores `i` in this CPU's `bpf_testmod_ksym_percpu`; allowed while
     /// the program holds a BPF spin lock.
-    #[flags(SPINLOCK_SAFE)]
+    #[cfg(bpf_testmod_kfunc = "bpf_testmod_test_mod_kfunc")]
+    #[cfg_attr(kfunc_flag = "SPINLOCK_SAFE", flags(SPINLOCK_SAFE))]
     pub fn bpf_testmod_test_mod_kfunc(i: i32) {
         // SAFETY: BPF programs run with migration disabled, and only this
         // kfunc writes the variable.
@@ -724,12 +852,14 @@ kfunc_set! {
     }
 
     /// Returns `a + b + c + d`.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_test1")]
     pub fn bpf_kfunc_call_test1(sk: *mut sock, a: u32, b: u64, c: u32, d: u64) -> u64 {
         let _ = sk;
         u64::from(a).wrapping_add(b).wrapping_add(u64::from(c)).wrapping_add(d)
     }
 
     /// Returns `a + b`.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_test2")]
     pub fn bpf_kfunc_call_test2(sk: *mut sock, a: u32, b: u32) -> i32 {
         let _ = sk;
         a.wrapping_add(b) as i32
@@ -740,12 +870,14 @@ kfunc_set! {
     /// # Safety
     ///
     /// Returns the program's socket pointer as it came; the verifier checks it as for the C kfunc.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_test3")]
     pub unsafe fn bpf_kfunc_call_test3(sk: *mut sock) -> *mut sock {
         sk
     }
 
     /// Checks that the caller sign-extended its negative arguments
     /// (returns 1, 2 or 3 if not), then returns their sum.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_test4")]
     pub fn bpf_kfunc_call_test4(a: i8, b: i16, c: i32, d: isize) -> isize {
         if black_box(a as isize) >= 0 {
             return 1;
@@ -761,6 +893,7 @@ kfunc_set! {
 
     /// Checks that the caller zero-extended its arguments: 0 if so, else
     /// the number of the failed check.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_test5")]
     pub fn bpf_kfunc_call_test5(a: u8, b: u16, c: u32) -> i32 {
         let checks = [black_box(i64::from(a)), black_box(i64::from(b)), black_box(i64::from(c))];
         let widths = [u64::from(a), u64::from(b), u64::from(c)];
@@ -776,6 +909,7 @@ kfunc_set! {
     }
 
     /// Ten scalars, five of them on the stack.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_stack_arg")]
     pub fn bpf_kfunc_call_stack_arg(
         a: u64, b: u64, c: u64, d: u64, e: u64, f: u64, g: u64, h: u64, i: u64, j: u64,
     ) -> u64 {
@@ -783,6 +917,7 @@ kfunc_set! {
     }
 
     /// Nine scalars and a pointer on the stack.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_stack_arg_ptr")]
     pub fn bpf_kfunc_call_stack_arg_ptr(
         a: u64, b: u64, c: u64, d: u64, e: u64, f: u64, g: u64, h: u64, i: u64,
         p: *mut prog_test_pass1,
@@ -793,6 +928,7 @@ kfunc_set! {
     }
 
     /// Scalars and pointers, mixed, on the stack.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_stack_arg_mix")]
     pub fn bpf_kfunc_call_stack_arg_mix(
         a: u64, b: u64, c: u64, d: u64, e: u64, f: u64, g: u64,
         p: *mut prog_test_pass1, h: u64, q: *mut prog_test_pass1,
@@ -803,16 +939,18 @@ kfunc_set! {
     }
 
     /// Nine scalars and a dynptr (its size) on the stack.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_stack_arg_dynptr")]
     pub fn bpf_kfunc_call_stack_arg_dynptr(
         a: u64, b: u64, c: u64, d: u64, e: u64, f: u64, g: u64, h: u64, i: u64,
         ptr: *mut bpf_dynptr,
     ) -> u64 {
         // SAFETY: a `struct bpf_dynptr` is the kernel's `bpf_dynptr_kern`.
-        let size = unsafe { (*ptr.cast::<bpf_dynptr_kern>()).size } & 0xff_ffff;
+        let size = unsafe { (*ptr.cast::<bindings::bpf_dynptr_kern>()).size } & 0xff_ffff;
         [a, b, c, d, e, f, g, h, i, u64::from(size)].iter().fold(0u64, |s, v| s.wrapping_add(*v))
     }
 
     /// Five scalars plus the bytes of a memory region on the stack.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_stack_arg_mem")]
     pub fn bpf_kfunc_call_stack_arg_mem(a: u64, b: u64, c: u64, d: u64, e: u64, mem: *mut c_void, mem__sz: i32) -> u64 {
         let mut sum = [a, b, c, d, e].iter().fold(0u64, |s, v| s.wrapping_add(*v));
         for i in 0..mem__sz.max(0) as usize {
@@ -823,6 +961,7 @@ kfunc_set! {
     }
 
     /// Nine scalars and an iterator's value on the stack.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_stack_arg_iter")]
     pub fn bpf_kfunc_call_stack_arg_iter(
         a: u64, b: u64, c: u64, d: u64, e: u64, f: u64, g: u64, h: u64, i: u64,
         it: IterRef<'_, bpf_iter_testmod_seq>,
@@ -831,34 +970,39 @@ kfunc_set! {
     }
 
     /// Nine scalars and a constant string on the stack.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_stack_arg_const_str")]
     pub fn bpf_kfunc_call_stack_arg_const_str(
         a: u64, b: u64, c: u64, d: u64, e: u64, f: u64, g: u64, h: u64, i: u64,
-        str: &CStr,
+        str: &core::ffi::CStr,
     ) -> u64 {
         let _ = str;
         [a, b, c, d, e, f, g, h, i].iter().fold(0u64, |s, v| s.wrapping_add(*v))
     }
 
     /// Nine scalars and a timer on the stack.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_stack_arg_timer")]
     pub fn bpf_kfunc_call_stack_arg_timer(
         a: u64, b: u64, c: u64, d: u64, e: u64, f: u64, g: u64, h: u64, i: u64,
-        timer: *mut bpf_timer,
+        timer: *mut bindings::bpf_timer,
     ) -> u64 {
         let _ = timer;
         [a, b, c, d, e, f, g, h, i].iter().fold(0u64, |s, v| s.wrapping_add(*v))
     }
 
     /// Five scalars and a 16-byte struct by value.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_stack_arg_big")]
     pub fn bpf_kfunc_call_stack_arg_big(a: u64, b: u64, c: u64, d: u64, e: u64, s: prog_test_big_arg) -> u64 {
         [a, b, c, d, e, s.a, s.b].iter().fold(0u64, |t, v| t.wrapping_add(*v))
     }
 
     /// Takes memory and an unrelated length.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_test_mem_len_fail1")]
     pub fn bpf_kfunc_call_test_mem_len_fail1(mem: *mut c_void, len: i32) {
         let _ = (mem, len);
     }
 
     /// Takes a `u64` and an unrelated length.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_test_mem_len_fail2")]
     pub fn bpf_kfunc_call_test_mem_len_fail2(mem: *mut u64, len: i32) {
         let _ = (mem, len);
     }
@@ -869,12 +1013,13 @@ kfunc_set! {
     ///
     /// The verifier holds the reference the result carries and releases it with vmlinux's
     /// `bpf_kfunc_call_test_release`, which drops `cnt`.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_test_acquire")]
     #[flags(ACQUIRE | RET_NULL)]
     pub unsafe fn bpf_kfunc_call_test_acquire(scalar_ptr: *mut usize) -> *mut prog_test_ref_kfunc {
         let _ = scalar_ptr;
         let p = PROG_TEST_STRUCT.0.get();
         // SAFETY: `p` is a static, always live.
-        unsafe { ref_count(p) }.inc();
+        unsafe { bindings::refcount_inc(ref_count(p)) };
         p
     }
 
@@ -883,9 +1028,10 @@ kfunc_set! {
     /// # Safety
     ///
     /// Never called: the verifier rejects every call.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_memb_acquire")]
     #[flags(ACQUIRE | RET_NULL)]
     pub unsafe fn bpf_kfunc_call_memb_acquire() -> *mut prog_test_member {
-        kernel::warn_on!(true);
+        never_runs!();
         null_mut()
     }
 
@@ -894,10 +1040,11 @@ kfunc_set! {
     /// # Safety
     ///
     /// Never called: the verifier rejects every call.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_memb1_release")]
     #[flags(RELEASE)]
     pub unsafe fn bpf_kfunc_call_memb1_release(p: *mut prog_test_member1) {
         let _ = p;
-        kernel::warn_on!(true);
+        never_runs!();
     }
 
     /// The struct as `rdwr_buf_size` writable bytes (at most two ints).
@@ -906,6 +1053,7 @@ kfunc_set! {
     ///
     /// `p` is a trusted `prog_test_ref_kfunc` the program holds, and the result points into
     /// it, `rdwr_buf_size` bytes of it.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_test_get_rdwr_mem")]
     #[flags(RET_NULL)]
     pub unsafe fn bpf_kfunc_call_test_get_rdwr_mem(p: *mut prog_test_ref_kfunc, rdwr_buf_size: i32) -> *mut i32 {
         test_get_mem(p, rdwr_buf_size)
@@ -917,6 +1065,7 @@ kfunc_set! {
     ///
     /// `p` is a trusted `prog_test_ref_kfunc` the program holds, and the result points into
     /// it, `rdonly_buf_size` bytes of it.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_test_get_rdonly_mem")]
     #[flags(RET_NULL)]
     pub unsafe fn bpf_kfunc_call_test_get_rdonly_mem(p: *mut prog_test_ref_kfunc, rdonly_buf_size: i32) -> *mut i32 {
         test_get_mem(p, rdonly_buf_size)
@@ -928,6 +1077,7 @@ kfunc_set! {
     /// # Safety
     ///
     /// Never runs: the verifier refuses an acquire kfunc returning memory.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_test_acq_rdonly_mem")]
     #[flags(ACQUIRE | RET_NULL)]
     pub unsafe fn bpf_kfunc_call_test_acq_rdonly_mem(p: *mut prog_test_ref_kfunc, rdonly_buf_size: i32) -> *mut i32 {
         test_get_mem(p, rdonly_buf_size)
@@ -939,69 +1089,82 @@ kfunc_set! {
     ///
     /// `p` is what `acq_rdonly_mem` returned (the verifier refuses that acquire, so this
     /// never runs).
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_int_mem_release")]
     #[flags(RELEASE)]
     pub unsafe fn bpf_kfunc_call_int_mem_release(p: *mut i32) {
         let _ = p;
     }
 
     /// Accepts a tc program's context.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_test_pass_ctx")]
     pub fn bpf_kfunc_call_test_pass_ctx(skb: *mut __sk_buff) {
         let _ = skb;
     }
 
     /// Accepts a `prog_test_pass1` in program memory.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_test_pass1")]
     pub fn bpf_kfunc_call_test_pass1(p: *mut prog_test_pass1) {
         let _ = p;
     }
 
     /// Accepts a `prog_test_pass2` in program memory.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_test_pass2")]
     pub fn bpf_kfunc_call_test_pass2(p: *mut prog_test_pass2) {
         let _ = p;
     }
 
     /// Takes a struct with a pointer member, which the verifier refuses.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_test_fail1")]
     pub fn bpf_kfunc_call_test_fail1(p: *mut prog_test_fail1) {
         let _ = p;
     }
 
     /// Takes a struct nested too deeply, which the verifier refuses.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_test_fail2")]
     pub fn bpf_kfunc_call_test_fail2(p: *mut prog_test_fail2) {
         let _ = p;
     }
 
     /// Takes a struct with a flexible array, which the verifier refuses.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_test_fail3")]
     pub fn bpf_kfunc_call_test_fail3(p: *mut prog_test_fail3) {
         let _ = p;
     }
 
     /// Takes an RCU-protected or trusted `prog_test_ref_kfunc` (its count
     /// may be 0).
-    #[flags(RCU)]
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_test_ref")]
+    #[flags(TRUSTED_ARGS | RCU)]
     pub fn bpf_kfunc_call_test_ref(p: *mut prog_test_ref_kfunc) {
         let _ = p;
     }
 
     /// Does nothing, destructively (programs need `CAP_SYS_BOOT`).
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_test_destructive")]
     #[flags(DESTRUCTIVE)]
     pub fn bpf_kfunc_call_test_destructive() {}
 
     /// Returns `arg`.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_test_static_unused_arg")]
     pub fn bpf_kfunc_call_test_static_unused_arg(arg: u32, unused: u32) -> u32 {
         let _ = unused;
         arg
     }
 
     /// Must never run: the verifier rejects every call (the C one warns).
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_test_offset")]
     pub fn bpf_kfunc_call_test_offset(p: *mut prog_test_ref_kfunc) {
         let _ = p;
-        kernel::warn_on!(true);
+        never_runs!();
     }
 
     /// Does nothing, in sleepable programs only.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_test_sleepable")]
     #[flags(SLEEPABLE)]
     pub fn bpf_kfunc_call_test_sleepable() {}
 
     /// Sets `*done` to 1 after an RCU Tasks Trace grace period.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_test_call_rcu_tasks_trace")]
     pub fn bpf_kfunc_call_test_call_rcu_tasks_trace(done: *mut i32) -> i32 {
         let data = RcuTasksTraceData {
             rcu: callback_head {
@@ -1029,22 +1192,23 @@ kfunc_set! {
 
     /// Creates the module's kernel socket in the caller's network
     /// namespace.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_init_sock")]
     #[flags(SLEEPABLE)]
     pub fn bpf_kfunc_init_sock(args: *mut init_sock_args) -> i32 {
         // SAFETY: the verifier checked that `args` points to an
         // `init_sock_args`.
         let (af, ty) = unsafe { ((*args).af, (*args).r#type) };
         let mut slot = SOCK_LOCK.lock();
-        if !slot.0.is_null() {
+        if !(*slot).is_null() {
             pr_err!("bpf_kfunc_init_sock called without releasing old sock");
             return EPERM.to_errno();
         }
         let proto = match af as u32 {
             bindings::AF_INET | bindings::AF_INET6 => {
                 if ty as u32 == bindings::sock_type_SOCK_STREAM {
-                    bindings::IPPROTO_TCP as i32
+                    IPPROTO_TCP
                 } else {
-                    bindings::IPPROTO_UDP as i32
+                    IPPROTO_UDP
                 }
             }
             bindings::AF_UNIX => bindings::PF_UNIX as i32,
@@ -1055,7 +1219,7 @@ kfunc_set! {
         };
         // SAFETY: the current task's nsproxy and its network namespace are
         // valid while it runs this program.
-        let net = unsafe { (*(*Task::current_raw()).nsproxy).net_ns };
+        let net = unsafe { (*(*bindings::get_current()).nsproxy).net_ns };
         let mut sock = null_mut();
         // SAFETY: `net` is valid and `sock` is where the socket goes.
         let err = unsafe { bindings::sock_create_kern(net, af, ty, proto, &mut sock) };
@@ -1063,23 +1227,25 @@ kfunc_set! {
             // Fail connection attempts after a second instead of hanging.
             // SAFETY: `sock` was just created, with its `sk`.
             unsafe { sock_set_sndtimeo((*sock).sk, CONNECT_TIMEOUT_SEC) };
-            slot.0 = sock;
+            *slot = sock;
         }
         err
     }
 
     /// Releases the module's kernel socket.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_close_sock")]
     #[flags(SLEEPABLE)]
     pub fn bpf_kfunc_close_sock() {
         let mut slot = SOCK_LOCK.lock();
-        if !slot.0.is_null() {
+        if !(*slot).is_null() {
             // SAFETY: the socket is ours; no one uses it after this.
-            unsafe { bindings::sock_release(slot.0) };
-            slot.0 = null_mut();
+            unsafe { bindings::sock_release(*slot) };
+            *slot = null_mut();
         }
     }
 
     /// `kernel_connect()` to `args->addr`.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_kernel_connect")]
     #[flags(SLEEPABLE)]
     pub fn bpf_kfunc_call_kernel_connect(args: *mut addr_args) -> i32 {
         // SAFETY: the verifier checked that `args` points to an `addr_args`.
@@ -1095,6 +1261,7 @@ kfunc_set! {
     }
 
     /// `kernel_bind()` to `args->addr`.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_kernel_bind")]
     #[flags(SLEEPABLE)]
     pub fn bpf_kfunc_call_kernel_bind(args: *mut addr_args) -> i32 {
         // SAFETY: the verifier checked that `args` points to an `addr_args`.
@@ -1109,6 +1276,7 @@ kfunc_set! {
     }
 
     /// `kernel_listen()`.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_kernel_listen")]
     #[flags(SLEEPABLE)]
     pub fn bpf_kfunc_call_kernel_listen() -> i32 {
         // SAFETY: `sock` is live under the lock.
@@ -1116,6 +1284,7 @@ kfunc_set! {
     }
 
     /// `kernel_sendmsg()` of `args->msg` to `args->addr`.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_kernel_sendmsg")]
     #[flags(SLEEPABLE)]
     pub fn bpf_kfunc_call_kernel_sendmsg(args: *mut sendmsg_args) -> i32 {
         sendmsg(args, "bpf_kfunc_call_kernel_sendmsg", |sock, msg, iov, len| {
@@ -1126,6 +1295,7 @@ kfunc_set! {
     }
 
     /// `sock_sendmsg()` of `args->msg` to `args->addr`.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_sock_sendmsg")]
     #[flags(SLEEPABLE)]
     pub fn bpf_kfunc_call_sock_sendmsg(args: *mut sendmsg_args) -> i32 {
         sendmsg(args, "bpf_kfunc_call_sock_sendmsg", |sock, msg, iov, len| {
@@ -1138,6 +1308,7 @@ kfunc_set! {
     }
 
     /// `kernel_getsockname()` into `args`.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_kernel_getsockname")]
     #[flags(SLEEPABLE)]
     pub fn bpf_kfunc_call_kernel_getsockname(args: *mut addr_args) -> i32 {
         // SAFETY: the verifier checked that `args` points to an `addr_args`.
@@ -1155,6 +1326,7 @@ kfunc_set! {
     }
 
     /// `kernel_getpeername()` into `args`.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_call_kernel_getpeername")]
     #[flags(SLEEPABLE)]
     pub fn bpf_kfunc_call_kernel_getpeername(args: *mut addr_args) -> i32 {
         // SAFETY: the verifier checked that `args` points to an `addr_args`.
@@ -1171,14 +1343,16 @@ kfunc_set! {
     }
 
     /// Calls `test_prologue` of the attached `bpf_testmod_st_ops`: none, -1.
-    #[flags(SLEEPABLE)]
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_st_ops_test_prologue")]
+    #[flags(TRUSTED_ARGS | SLEEPABLE)]
     pub fn bpf_kfunc_st_ops_test_prologue(args: *mut st_ops_args) -> i32 {
         let _ = args;
         -1
     }
 
     /// Calls `test_epilogue` of the attached `bpf_testmod_st_ops`: none, -1.
-    #[flags(SLEEPABLE)]
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_st_ops_test_epilogue")]
+    #[flags(TRUSTED_ARGS | SLEEPABLE)]
     pub fn bpf_kfunc_st_ops_test_epilogue(args: *mut st_ops_args) -> i32 {
         let _ = args;
         -1
@@ -1186,13 +1360,16 @@ kfunc_set! {
 
     /// Calls `test_pro_epilogue` of the attached `bpf_testmod_st_ops`:
     /// none, -1.
-    #[flags(SLEEPABLE)]
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_st_ops_test_pro_epilogue")]
+    #[flags(TRUSTED_ARGS | SLEEPABLE)]
     pub fn bpf_kfunc_st_ops_test_pro_epilogue(args: *mut st_ops_args) -> i32 {
         let _ = args;
         -1
     }
 
     /// Adds 10 to `args->a` and returns it.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_st_ops_inc10")]
+    #[flags(TRUSTED_ARGS)]
     pub fn bpf_kfunc_st_ops_inc10(args: *mut st_ops_args) -> i32 {
         // SAFETY: the verifier checked that `args` points to `st_ops_args`.
         unsafe {
@@ -1203,6 +1380,7 @@ kfunc_set! {
 
     /// Calls `test_1` of the `bpf_testmod_multi_st_ops` map with this id:
     /// there is none, -1.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_multi_st_ops_test_1")]
     pub fn bpf_kfunc_multi_st_ops_test_1(args: *mut st_ops_args, id: u32) -> i32 {
         let _ = (args, id);
         -1
@@ -1210,12 +1388,14 @@ kfunc_set! {
 
     /// Calls `test_1` of the struct_ops map the program is associated
     /// with: none of this module's, -1.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_multi_st_ops_test_1_assoc")]
     pub fn bpf_kfunc_multi_st_ops_test_1_assoc(args: *mut st_ops_args, aux: ProgAux<'_>) -> i32 {
         let _ = (args, aux);
         -1
     }
 
     /// `a`, if positive and the verifier supplied the program's aux.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_implicit_arg")]
     pub fn bpf_kfunc_implicit_arg(a: i32, aux: ProgAux<'_>) -> i32 {
         let _ = aux;
         if a > 0 {
@@ -1227,6 +1407,7 @@ kfunc_set! {
 
     /// `a + b`, with the implicit aux; its `_impl` counterpart is the
     /// explicit kfunc below (the legacy layout).
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_implicit_arg_legacy")]
     pub fn bpf_kfunc_implicit_arg_legacy(a: i32, b: i32, aux: ProgAux<'_>) -> i32 {
         let _ = aux;
         a.wrapping_add(b)
@@ -1234,6 +1415,7 @@ kfunc_set! {
 
     /// The legacy `_impl` of `bpf_kfunc_implicit_arg_legacy`, an ordinary
     /// kfunc taking the aux as a plain pointer.
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_implicit_arg_legacy_impl")]
     pub fn bpf_kfunc_implicit_arg_legacy_impl(a: i32, b: i32, aux: *mut kfunc::bindings::bpf_prog_aux) -> i32 {
         if aux.is_null() {
             return EINVAL.to_errno();
@@ -1244,6 +1426,7 @@ kfunc_set! {
     /// Not `KF_SPINLOCK_SAFE`: the verifier refuses it under a BPF spin
     /// lock. (The C module also queues an irq_work that calls its fentry
     /// targets for the struct_ops context tests, which this port lacks.)
+    #[cfg(bpf_testmod_kfunc = "bpf_kfunc_trigger_ctx_check")]
     pub fn bpf_kfunc_trigger_ctx_check() {}
 }
 
@@ -1253,6 +1436,7 @@ kfunc_set! {
     pub static TRAMPOLINE_COUNT_IDS: KfuncSet;
 
     /// An fmod_ret target (the C module calls it from its sysfs read).
+    #[cfg(bpf_testmod_kfunc = "bpf_testmod_trampoline_count_test")]
     pub fn bpf_testmod_trampoline_count_test() -> i32 {
         0
     }
@@ -1296,12 +1480,16 @@ impl Drop for BpfTestmodRs {
         // `bpf_kfunc_call_test_release` is in vmlinux, so references to
         // `prog_test_struct` may outlive the programs: wait for them.
         // SAFETY: a static, always live.
-        while unsafe { ref_count(PROG_TEST_STRUCT.0.get()) }
-            .as_atomic()
-            .load(kernel::sync::atomic::Relaxed)
-            > 1
-        {
-            kernel::time::delay::fsleep(kernel::time::Delta::from_millis(20));
+        // SAFETY: a static, always live; its count is only changed
+        // atomically.
+        let count = unsafe {
+            core::sync::atomic::AtomicI32::from_ptr(
+                &raw mut (*ref_count(PROG_TEST_STRUCT.0.get())).refs.counter,
+            )
+        };
+        while count.load(Ordering::Relaxed) > 1 {
+            // SAFETY: module exit may sleep.
+            unsafe { bindings::msleep(20) };
         }
         // SAFETY: module exit, no kfunc runs any more.
         unsafe { bpf_kfunc_close_sock() };
@@ -1309,7 +1497,10 @@ impl Drop for BpfTestmodRs {
         // SAFETY: no preconditions.
         unsafe {
             bindings::rcu_barrier();
+            #[cfg(testmod_tasks_trace_srcu)]
             bindings::srcu_barrier(&raw mut bindings::rcu_tasks_trace_srcu_struct);
+            #[cfg(not(testmod_tasks_trace_srcu))]
+            bindings::rcu_barrier_tasks_trace();
         }
     }
 }

@@ -84,11 +84,12 @@ pub fn load_ok(path: &Path, prog: &str) -> Result<Object> {
 }
 
 /// Loads `prog` of `path`, which the verifier must reject with a log
-/// containing `expected`. Returns the log.
-pub fn load_rejected(path: &Path, prog: &str, expected: &str) -> Result<String> {
+/// containing one of `expected` (the wordings of the kernels kfunc-rs
+/// supports). Returns the log.
+pub fn load_rejected(path: &Path, prog: &str, expected: &[&str]) -> Result<String> {
     match load(path, &[prog]) {
         Ok(_) => bail!("{prog} loaded, but the verifier should have rejected it ({expected:?})"),
-        Err(e) if e.log.contains(expected) => Ok(e.log),
+        Err(e) if expected.iter().any(|x| e.log.contains(x)) => Ok(e.log),
         Err(e) => bail!(
             "{prog} was rejected, but without {expected:?}: {}\n{}",
             e.error,

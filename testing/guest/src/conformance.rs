@@ -310,54 +310,58 @@ mod tests {
     const CASE_FILES: [(&str, &str, usize); 10] = [
         (
             "kfunc_call.cases",
-            include_str!("../../conformance/kfunc_call.cases"),
+            include_str!("../../conformance/7.3/kfunc_call.cases"),
             25,
         ),
         (
             "cb_refs.cases",
-            include_str!("../../conformance/cb_refs.cases"),
+            include_str!("../../conformance/7.3/cb_refs.cases"),
             4,
         ),
         (
             "jit_probe_mem.cases",
-            include_str!("../../conformance/jit_probe_mem.cases"),
+            include_str!("../../conformance/7.3/jit_probe_mem.cases"),
             1,
         ),
         (
             "missed.cases",
-            include_str!("../../conformance/missed.cases"),
+            include_str!("../../conformance/7.3/missed.cases"),
             0,
         ),
         (
             "ksyms.cases",
-            include_str!("../../conformance/ksyms.cases"),
+            include_str!("../../conformance/7.3/ksyms.cases"),
             2,
         ),
         (
             "iters.cases",
-            include_str!("../../conformance/iters.cases"),
+            include_str!("../../conformance/7.3/iters.cases"),
             1,
         ),
-        ("wq.cases", include_str!("../../conformance/wq.cases"), 2),
+        (
+            "wq.cases",
+            include_str!("../../conformance/7.3/wq.cases"),
+            2,
+        ),
         (
             "task_kfunc.cases",
-            include_str!("../../conformance/task_kfunc.cases"),
+            include_str!("../../conformance/7.3/task_kfunc.cases"),
             22,
         ),
         (
             "map_kptr.cases",
-            include_str!("../../conformance/map_kptr.cases"),
+            include_str!("../../conformance/7.3/map_kptr.cases"),
             5,
         ),
         (
             "map_kptr_race.cases",
-            include_str!("../../conformance/map_kptr_race.cases"),
+            include_str!("../../conformance/7.3/map_kptr_race.cases"),
             3,
         ),
     ];
 
-    const LIST: &str = include_str!("../../conformance/test_loader.list");
-    const EXCLUDED: &str = include_str!("../../conformance/EXCLUDED");
+    const LIST: &str = include_str!("../../conformance/7.3/test_loader.list");
+    const EXCLUDED: &str = include_str!("../../conformance/7.3/EXCLUDED");
 
     fn shipped_cases() -> Vec<Case> {
         let mut all: Vec<Case> = Vec::new();
@@ -384,7 +388,7 @@ mod tests {
 
     #[test]
     fn every_case_file_is_shipped() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../conformance");
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../conformance/7.3");
         let mut on_disk: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -464,7 +468,7 @@ mod tests {
 
     #[test]
     fn the_shipped_list_parses() {
-        let text = include_str!("../../conformance/test_loader.list");
+        let text = include_str!("../../conformance/7.3/test_loader.list");
         parse_list(text).unwrap();
     }
 }

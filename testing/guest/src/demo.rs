@@ -141,7 +141,7 @@ fn rejections() -> Result<()> {
             prog,
             message,
         )?;
-        println!("  {prog:<26} rejected: {message}");
+        println!("  {prog:<26} rejected: {}", message[0]);
     }
     Ok(())
 }

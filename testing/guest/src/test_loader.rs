@@ -194,8 +194,13 @@ pub fn strverscmp(a: &[u8], b: &[u8]) -> Ordering {
 }
 
 /// The tag after the `"comment:<N>:"` prefix (`sscanf(s,
-/// "comment:%*d:%n")`), or `None`.
+/// "comment:%*d:%n")`), or `None`. Kernels before the numbered tags (6.12's
+/// bpf_misc.h) write `"comment:test_..."`: those are the tag after
+/// `"comment:"` (see [`unnumbered_tag`]).
 pub fn skip_decl_tag_prefix(tag: &str) -> Option<&str> {
+    if let Some(t) = unnumbered_tag(tag) {
+        return Some(t);
+    }
     let rest = tag.strip_prefix("comment:")?;
     let b = rest.as_bytes();
     let mut i = 0;
@@ -213,6 +218,37 @@ pub fn skip_decl_tag_prefix(tag: &str) -> Option<&str> {
         return None;
     }
     Some(&rest[i + 1..])
+}
+
+/// An annotation of an older bpf_misc.h, `"comment:test_<...>"` with no
+/// number: the part after `"comment:"`. Their test_loader read them in BTF
+/// order, which is source order.
+pub fn unnumbered_tag(tag: &str) -> Option<&str> {
+    tag.strip_prefix("comment:")
+        .filter(|t| t.starts_with("test_"))
+}
+
+/// An older kernel's tag as the newer format would spell its value: those
+/// kernels made repeatable tags unique with a counter in the value,
+/// `"comment:test_expect_msg=<N>=<msg>"` (their test_loader's
+/// `skip_dynamic_pfx()`), which is dropped here.
+pub fn without_value_counter(tag: String) -> String {
+    const DYNAMIC: [&str; 6] = [
+        "comment:test_expect_msg_unpriv=",
+        "comment:test_expect_msg=",
+        "comment:test_expect_xlated_unpriv=",
+        "comment:test_expect_xlated=",
+        "comment:test_jited_unpriv=",
+        "comment:test_jited=",
+    ];
+    for p in DYNAMIC {
+        if let Some(rest) = tag.strip_prefix(p) {
+            if let Some((_, value)) = rest.split_once('=') {
+                return format!("{p}{value}");
+            }
+        }
+    }
+    tag
 }
 
 // ---------------------------------------------------------------------
@@ -259,9 +295,15 @@ pub unsafe fn func_decl_tags(btf: *const sys::btf, func: &str) -> Option<Vec<Str
             continue;
         }
         // SAFETY: libbpf's strings are NUL-terminated.
-        tags.push(unsafe { CStr::from_ptr(s) }.to_string_lossy().into_owned());
+        let tag = unsafe { CStr::from_ptr(s) }.to_string_lossy().into_owned();
+        tags.push(without_value_counter(tag));
     }
-    tags.sort_by(|a, b| strverscmp(a.as_bytes(), b.as_bytes()));
+    // Numbered tags are read in number order (upstream sorts them with
+    // strverscmp); unnumbered ones, of older kernels, in BTF order. (A
+    // stable sort keeps the unnumbered ones' order among themselves.)
+    if !tags.iter().any(|t| unnumbered_tag(t).is_some()) {
+        tags.sort_by(|a, b| strverscmp(a.as_bytes(), b.as_bytes()));
+    }
     Some(tags)
 }
 

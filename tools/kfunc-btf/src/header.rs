@@ -26,10 +26,16 @@ pub struct KfuncDecl {
     pub line: String,
 }
 
-/// The module's kfuncs (its own FUNCs with a `bpf_kfunc` decl tag), sorted
-/// by name as bpftool sorts them.
-pub fn kfuncs(btf: &Btf) -> Result<Vec<KfuncDecl>> {
-    let mut kfuncs = BTreeSet::new();
+/// The module's kfuncs, sorted by name as bpftool sorts them: its own
+/// FUNCs with a `bpf_kfunc` decl tag (which resolve_btfids adds on newer
+/// kernels), and those of `set_ids`, the ids in its kfunc sets (all older
+/// kernels give).
+pub fn kfuncs(btf: &Btf, set_ids: &BTreeSet<TypeId>) -> Result<Vec<KfuncDecl>> {
+    let mut kfuncs: BTreeSet<TypeId> = set_ids
+        .iter()
+        .copied()
+        .filter(|&id| id >= btf.first_own_id() && btf.info(id).map(|i| i.kind) == Some(Kind::Func))
+        .collect();
     let mut fastcalls = BTreeSet::new();
     for id in btf.first_own_id()..btf.type_count() {
         let Some((target, -1)) = btf.decl_tag(id) else {
@@ -117,7 +123,7 @@ fn struct_def(btf: &Btf, id: TypeId, name: &str) -> Result<String> {
 }
 
 /// The header of module `name`.
-pub fn header(name: &str, btf: &Btf) -> Result<String> {
+pub fn header(name: &str, btf: &Btf, set_ids: &BTreeSet<TypeId>) -> Result<String> {
     let guard = format!(
         "__{}_KFUNCS_H__",
         name.to_ascii_uppercase()
@@ -188,7 +194,7 @@ pub fn header(name: &str, btf: &Btf) -> Result<String> {
     }
 
     writeln!(h, "#ifndef BPF_NO_KFUNC_PROTOTYPES")?;
-    for k in kfuncs(btf)? {
+    for k in kfuncs(btf, set_ids)? {
         writeln!(h, "{}", k.line)?;
     }
     writeln!(h, "#endif\n\n#endif /* {guard} */")?;

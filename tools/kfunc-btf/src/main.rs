@@ -149,11 +149,12 @@ fn run(cli: Cli) -> Result<()> {
             output,
         } => {
             let btf = module_btf(&module, Some(&base))?;
+            let set_ids = set_ids(&Module::read(&module)?);
             let name = module
                 .file_stem()
                 .and_then(|s| s.to_str())
                 .context("bad module file name")?;
-            let text = kfunc_btf::header::header(name, &btf)?;
+            let text = kfunc_btf::header::header(name, &btf, &set_ids)?;
             match output {
                 Some(path) => kfunc_btf::write_atomic(&path, text.as_bytes())?,
                 None => print!("{text}"),
@@ -161,6 +162,15 @@ fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The BTF ids in the module's kfunc sets (0 where unresolved).
+fn set_ids(m: &Module) -> std::collections::BTreeSet<u32> {
+    m.sets
+        .iter()
+        .flat_map(|s| s.entries.iter().map(|e| e.id))
+        .filter(|&id| id != 0)
+        .collect()
 }
 
 /// The module's BTF: on `base` (relocated from its distilled base, if it
@@ -241,7 +251,7 @@ fn list(module: &Path, base: Option<&Path>, kernel: Option<&Path>) -> Result<()>
             parts.join(" | ")
         }
     };
-    for k in kfunc_btf::header::kfuncs(&btf)? {
+    for k in kfunc_btf::header::kfuncs(&btf, &set_ids(&m))? {
         // A kfunc may be in several sets, with other flags in each (the
         // flags are per entry), so they are listed per set.
         println!("{}", k.name);

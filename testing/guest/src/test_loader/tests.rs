@@ -125,7 +125,24 @@ fn decl_tag_prefix_is_comment_number_colon() {
     );
     assert_eq!(skip_decl_tag_prefix("comment: -3:x=y"), Some("x=y"));
     assert_eq!(skip_decl_tag_prefix("comment:0:"), Some(""));
-    assert_eq!(skip_decl_tag_prefix("comment:test_expect_failure"), None);
+    // Older kernels' unnumbered tags.
+    assert_eq!(
+        skip_decl_tag_prefix("comment:test_expect_failure"),
+        Some("test_expect_failure")
+    );
+    assert_eq!(skip_decl_tag_prefix("comment:other"), None);
+    assert_eq!(
+        without_value_counter("comment:test_expect_msg=3=R1 type=scalar".into()),
+        "comment:test_expect_msg=R1 type=scalar"
+    );
+    assert_eq!(
+        without_value_counter("comment:test_expect_msg_unpriv=0=a=b".into()),
+        "comment:test_expect_msg_unpriv=a=b"
+    );
+    assert_eq!(
+        without_value_counter("comment:7:test_expect_msg=x".into()),
+        "comment:7:test_expect_msg=x"
+    );
     assert_eq!(skip_decl_tag_prefix("comment:12test"), None);
     assert_eq!(skip_decl_tag_prefix("comment::x"), None);
     assert_eq!(skip_decl_tag_prefix("arg:ctx"), None);
