@@ -49,7 +49,7 @@ if [ -z "$deb" ]; then
 		avail=$(apt-cache "${O[@]}" madison "$pkg" 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); print $2}' | xargs)
 		die "$pkg=$KERNEL_PKG_VERSION is not on the mirror. Available: ${avail:-none}.
   Override with: make KERNEL_PKG_VERSION=<version> KERNEL_DEB_SHA256=<sha256|none> KERNEL_SRC_SHA256=<sha256|none> ...
-  (and KERNEL_SERIES=<x.y> for another series; \"none\" skips a check)"
+  (TARGET=<series>-<arch> picks another series; \"none\" skips a check)"
 	fi
 	deb=$(ls "$work/deb/${pkg}"_*.deb | head -n1)
 fi

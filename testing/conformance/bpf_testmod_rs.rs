@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! A Rust port, written with kfunc-rs, of the kernel's BPF selftest module
-//! (tools/testing/selftests/bpf/test_kmods/bpf_testmod.c): all 88 of its
-//! kfuncs, with the same names, C signatures, parameter names, flags, sets
-//! and program-type registrations, its kptr destructor, its per-CPU ksym
+//! (tools/testing/selftests/bpf/test_kmods/bpf_testmod.c, or
+//! bpf_testmod/ on older kernels): all of its kfuncs (88 on 7.3, 54 on
+//! 6.12: each kfunc is `#[cfg(bpf_testmod_kfunc = "...")]`, cfgs that
+//! testmod-cfgs.sh reads from the target kernel's own bpf_testmod.c), with
+//! the same names, C signatures, parameter names, flags, sets and
+//! program-type registrations, its kptr destructor, its per-CPU ksym
 //! `bpf_testmod_ksym_percpu` and the types its kfuncs take. The guest runs
 //! upstream's BPF programs, unchanged, against this module and against the
 //! C one.

@@ -3,8 +3,8 @@
 //! Upstream conformance: the kernel's own BPF selftest programs,
 //! unchanged, against the C bpf_testmod and against its Rust port.
 //!
-//! The cases come from the data files of testing/conformance/ (copied into
-//! the initramfs):
+//! The cases come from the data files of testing/conformance/<series>/ of
+//! the target kernel (copied into the initramfs):
 //! - `.cases` files: the cases of program files that upstream drives from
 //!   a hand-written prog_tests/*.c, as steps (open, set globals, load,
 //!   attach, trigger, run, check globals, ...; [`cases`] parses them,
@@ -18,8 +18,8 @@
 //! kfunc names, so only one can be loaded at a time), and a case passes
 //! when both modules meet upstream's expectation with the same observable
 //! result. What of upstream's files is not run, and why, is in
-//! testing/conformance/EXCLUDED (a host test checks that nothing there
-//! runs).
+//! testing/conformance/<series>/EXCLUDED (a host test checks that nothing
+//! in 7.3's runs).
 
 mod cases;
 pub mod scenario;
