@@ -16,8 +16,9 @@ use crate::arg::{ArgInfo, IterState};
 use crate::record::{Kfunc, Param, Type};
 use crate::KfuncFlags;
 
-// `KFUNC_MAX_ARGS` and `KFUNC_MAX_REG_ARGS`, generated from the target
-// kernel by scripts/kfunc-rs-bindgen.sh.
+// `KFUNC_MAX_ARGS`, `KFUNC_MAX_REG_ARGS`, `KFUNC_SET_MAX` and
+// `KFUNC_SUFFIXES`, generated from the target kernel by
+// scripts/kfunc-rs-bindgen.sh.
 include!(concat!(env!("KFUNC_RS_GENERATED"), "/limits_generated.rs"));
 
 /// A compile-time error message, built without allocation.
@@ -28,12 +29,18 @@ pub struct Msg {
 
 impl Msg {
     const fn new(kfunc: &str) -> Self {
+        Self::about("kfunc", kfunc)
+    }
+
+    /// A message about `what` (a kfunc, a kfunc set) called `name`.
+    const fn about(what: &str, name: &str) -> Self {
         Self {
             buf: [0; 320],
             len: 0,
         }
-        .s("kfunc `")
-        .s(kfunc)
+        .s(what)
+        .s(" `")
+        .s(name)
         .s("`: ")
     }
 
@@ -188,7 +195,23 @@ pub const fn extra_flags(name: &str, extra: KfuncFlags) -> Option<Msg> {
     None
 }
 
-/// Whether `s` contains `__`.
+/// Checks the size of kfunc set `set`, `count` kfuncs: the kernel refuses
+/// to register more than `BTF_KFUNC_SET_MAX_CNT` kfuncs of one module for
+/// one verifier hook.
+pub const fn set_size(set: &str, count: usize) -> Option<Msg> {
+    if count > KFUNC_SET_MAX {
+        return Some(
+            Msg::about("kfunc set", set)
+                .s("it has ")
+                .n(count)
+                .s(" kfuncs; this kernel registers at most ")
+                .n(KFUNC_SET_MAX)
+                .s(" of a module per program type (BTF_KFUNC_SET_MAX_CNT): split it into sets registered for different program types"),
+        );
+    }
+    None
+}
+
 /// Whether two strings are equal (in a `const fn`).
 const fn str_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());

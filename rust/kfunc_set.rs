@@ -164,20 +164,28 @@ macro_rules! __kfunc_set_entries {
 
         $($set_attr)*
         $set_vis static $set: $crate::KfuncSet = {
-            const ENTRIES: &[(&str, u64)] = &[
-                $((::core::stringify!($k), $crate::__kfunc_entry!($k; [] []; $($eattr)*))),+
-            ];
+            // The entry words, counted at compile time: nothing per kfunc
+            // stays in the module's memory but its `.BTF_ids` pair.
+            const LEN: usize = $crate::set::enabled(&[
+                $($crate::__kfunc_entry!($k; [] []; $($eattr)*)),+
+            ]);
+            const _: () = if let ::core::option::Option::Some(msg) =
+                $crate::check::set_size(::core::stringify!($set), LEN)
+            {
+                ::core::panic!("{}", msg.as_str())
+            };
             unsafe extern "C" {
                 #[link_name = ::core::concat!("__BTF_ID__set8__", ::core::stringify!($set))]
                 static mut SET8: $crate::bindings::btf_id_set8;
             }
             // SAFETY: `SET8` is the set emitted above, in `.BTF_ids`, which
-            // lives as long as the module, and `ENTRIES` its entries.
+            // lives as long as the module, and `LEN` its number of kfuncs
+            // in the build.
             unsafe {
                 $crate::KfuncSet::new(
                     ::core::stringify!($set),
                     &raw mut SET8,
-                    ENTRIES,
+                    LEN,
                     $crate::__kfunc_filter!($($filter)?),
                 )
             }

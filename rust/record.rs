@@ -403,7 +403,7 @@ impl<const N: usize> Writer<N> {
         }
     }
 
-    const fn byte(mut self, b: u8) -> Self {
+    const fn byte(&mut self, b: u8) -> &mut Self {
         if N != 0 {
             self.buf[self.pos] = b;
         }
@@ -411,25 +411,28 @@ impl<const N: usize> Writer<N> {
         self
     }
 
-    const fn bytes(mut self, b: &[u8]) -> Self {
-        let mut i = 0;
-        while i < b.len() {
-            self = self.byte(b[i]);
-            i += 1;
+    const fn bytes(&mut self, b: &[u8]) -> &mut Self {
+        if N != 0 {
+            let mut i = 0;
+            while i < b.len() {
+                self.buf[self.pos + i] = b[i];
+                i += 1;
+            }
         }
+        self.pos += b.len();
         self
     }
 
-    const fn u16(self, v: u16) -> Self {
+    const fn u16(&mut self, v: u16) -> &mut Self {
         self.bytes(&v.to_le_bytes())
     }
 
-    const fn u32(self, v: u32) -> Self {
+    const fn u32(&mut self, v: u32) -> &mut Self {
         self.bytes(&v.to_le_bytes())
     }
 
     /// A `str` of the two parts `a` and `b`, written as one.
-    const fn str2(self, a: &str, b: &str) -> Self {
+    const fn str2(&mut self, a: &str, b: &str) -> &mut Self {
         assert!(
             a.len() + b.len() <= u16::MAX as usize,
             "name too long for a signature record"
@@ -439,11 +442,11 @@ impl<const N: usize> Writer<N> {
             .bytes(b.as_bytes())
     }
 
-    const fn str(self, s: &str) -> Self {
+    const fn str(&mut self, s: &str) -> &mut Self {
         self.str2(s, "")
     }
 
-    const fn header(self, kind: RecordKind, len: usize) -> Self {
+    const fn header(&mut self, kind: RecordKind, len: usize) -> &mut Self {
         assert!(len <= u32::MAX as usize, "signature record too long");
         self.bytes(&MAGIC)
             .byte(VERSION)
@@ -451,7 +454,7 @@ impl<const N: usize> Writer<N> {
             .u32(len as u32)
     }
 
-    const fn ty(self, t: &Type) -> Self {
+    const fn ty(&mut self, t: &Type) -> &mut Self {
         match t {
             Type::Void => self.byte(TypeTag::Void as u8),
             Type::Int { size, signed, name } => self
@@ -488,15 +491,15 @@ impl Kfunc {
             self.params.len() <= MAX_PARAMS,
             "a kfunc takes at most 12 parameters"
         );
-        let mut w = Writer::<N>::new()
-            .header(RecordKind::Kfunc, len)
+        let mut w = Writer::<N>::new();
+        w.header(RecordKind::Kfunc, len)
             .str(self.name)
             .ty(self.ret)
             .byte(self.params.len() as u8);
         let mut i = 0;
         while i < self.params.len() {
             let p = &self.params[i];
-            w = w.str2(p.name, p.suffix).ty(p.ty);
+            w.str2(p.name, p.suffix).ty(p.ty);
             i += 1;
         }
         w
@@ -519,15 +522,15 @@ impl Struct {
             self.members.len() <= u16::MAX as usize,
             "too many struct members"
         );
-        let mut w = Writer::<N>::new()
-            .header(RecordKind::Struct, len)
+        let mut w = Writer::<N>::new();
+        w.header(RecordKind::Struct, len)
             .str(self.name)
             .u32(self.size)
             .u16(self.members.len() as u16);
         let mut i = 0;
         while i < self.members.len() {
             let m = &self.members[i];
-            w = w.str(m.name).u32(m.offset).ty(m.ty);
+            w.str(m.name).u32(m.offset).ty(m.ty);
             i += 1;
         }
         w
@@ -546,11 +549,12 @@ impl Struct {
 
 impl Var {
     const fn write<const N: usize>(&self, len: usize) -> Writer<N> {
-        Writer::<N>::new()
-            .header(RecordKind::Var, len)
+        let mut w = Writer::<N>::new();
+        w.header(RecordKind::Var, len)
             .str(self.name)
             .byte(self.percpu as u8)
-            .ty(self.ty)
+            .ty(self.ty);
+        w
     }
 
     /// The size of this variable's record.

@@ -30,18 +30,17 @@ use kernel::ThisModule;
 ///     }
 /// }
 ///
-/// assert!(MY_KFUNCS.kfunc_names().eq(["my_inc"]));
+/// assert_eq!(MY_KFUNCS.len(), 1);
 /// ```
 ///
 /// # Invariants
 ///
 /// `set` points to the set's `struct btf_id_set8` in `.BTF_ids`, which lives
-/// as long as the module; `entries` are its kfuncs with their [`entry`]
-/// words, in declaration order.
+/// as long as the module; `len` is the number of its kfuncs in the build.
 pub struct KfuncSet {
     name: &'static str,
     set: *mut bindings::btf_id_set8,
-    entries: &'static [(&'static str, u64)],
+    len: usize,
     filter: bindings::btf_kfunc_filter_t,
 }
 
@@ -50,6 +49,19 @@ pub struct KfuncSet {
 #[doc(hidden)]
 pub const fn entry(flags: KfuncFlags) -> u64 {
     1 << 32 | flags.bits() as u64
+}
+
+/// How many of a set's entry words are of kfuncs in the build.
+#[doc(hidden)]
+pub const fn enabled(entries: &[u64]) -> usize {
+    let (mut i, mut n) = (0, 0);
+    while i < entries.len() {
+        if entries[i] >> 32 != 0 {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
 }
 
 /// The word of a `fn name;` entry: the kfunc's own `entry`, unless the
@@ -72,19 +84,20 @@ impl KfuncSet {
     ///
     /// # Safety
     ///
-    /// `set` must satisfy the type invariants.
+    /// `set` and `len` must satisfy the type invariants.
     #[doc(hidden)]
     #[inline]
     pub const unsafe fn new(
         name: &'static str,
         set: *mut bindings::btf_id_set8,
-        entries: &'static [(&'static str, u64)],
+        len: usize,
         filter: bindings::btf_kfunc_filter_t,
     ) -> Self {
+        // INVARIANT: the caller vouches for `set` and `len`.
         Self {
             name,
             set,
-            entries,
+            len,
             filter,
         }
     }
@@ -95,20 +108,11 @@ impl KfuncSet {
         self.name
     }
 
-    /// The names of the set's kfuncs, in declaration order (those
-    /// configured out with `#[cfg]` excluded).
-    #[inline]
-    pub fn kfunc_names(&self) -> impl Iterator<Item = &'static str> {
-        self.entries
-            .iter()
-            .filter(|(_, e)| e >> 32 != 0)
-            .map(|(n, _)| *n)
-    }
-
-    /// The number of kfuncs in the set.
+    /// The number of kfuncs in the set (those configured out with
+    /// `#[cfg]` excluded).
     #[inline]
     pub fn len(&self) -> usize {
-        self.kfunc_names().count()
+        self.len
     }
 
     /// Whether every kfunc of the set is configured out.

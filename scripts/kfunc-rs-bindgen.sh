@@ -37,11 +37,13 @@ fail() { echo "kfunc-rs-bindgen: $*" >&2; exit 1; }
 cflags=$(head -n1 "$cmd_file" | sed -e 's/^[^=]*:= .* -- //' -e 's/ ; .*//' \
 	-e 's/-Wp,-MMD,[^ ]*//' -e "s/-DKBUILD_[A-Z]*='[^']*'//g" -e 's/-D__KBUILD_MODNAME=[^ ]*//')
 [ -n "$cflags" ] || fail "cannot read the clang flags from $cmd_file"
+# The command line is shell syntax (arm64 has -DARM64_ASM_ARCH='"armv8.5-a"'):
+# let the shell split it and remove its quotes, as it did for the kernel.
+eval "set -- $cflags" || fail "cannot split the clang flags of $cmd_file"
 
 tmp=$(mktemp -d "$out/.gen.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-# shellcheck disable=SC2086 # the flags are a word list
 "$bindgen" "$helper" \
 	--use-core --ctypes-prefix ffi --no-doc-comments --no-layout-tests \
 	--rust-target 1.85 \
@@ -54,7 +56,7 @@ trap 'rm -rf "$tmp"' EXIT
 	--constified-enum-module bpf_prog_type --constified-enum-module bpf_attach_type \
 	--opaque-type module --opaque-type bpf_prog_aux --opaque-type sock_fprog_kern \
 	--opaque-type bpf_prog_stats --opaque-type 'bpf_insn' \
-	-o "$tmp/bindings_generated.rs" -- $cflags -DMODULE \
+	-o "$tmp/bindings_generated.rs" -- "$@" -DMODULE \
 	|| fail "bindgen failed on $helper"
 
 gen=$tmp/bindings_generated.rs
@@ -122,11 +124,19 @@ fi
 # (kernel/bpf/*.c: the strings given to its suffix matchers).
 suffixes=$(grep -h 'suffix(' "$srctree"/kernel/bpf/*.c | grep -o '"__[a-z_]*"' | sort -u | tr '\n' ' ')
 [ -n "$suffixes" ] || fail "no kfunc parameter suffixes found in $srctree/kernel/bpf"
+# The most kfuncs of one module the kernel registers for one verifier
+# hook (an enum constant of kernel/bpf/btf.c).
+set_max=$(sed -n 's/^[[:space:]]*BTF_KFUNC_SET_MAX_CNT[[:space:]]*=[[:space:]]*\([0-9]*\),.*/\1/p' \
+	"$srctree/kernel/bpf/btf.c" | head -n1)
+[ -n "$set_max" ] || fail "no BTF_KFUNC_SET_MAX_CNT in $srctree/kernel/bpf/btf.c"
 cat >"$tmp/limits_generated.rs" <<EOS
 /// The most parameters a kfunc may have with this kernel and architecture.
 pub const KFUNC_MAX_ARGS: usize = crate::$max as usize;
 /// The most kfunc parameters passed in registers (\`MAX_BPF_FUNC_REG_ARGS\`).
 pub const KFUNC_MAX_REG_ARGS: usize = crate::bindings::MAX_BPF_FUNC_REG_ARGS as usize;
+/// The most kfuncs of one module registered for one verifier hook
+/// (\`BTF_KFUNC_SET_MAX_CNT\`).
+pub const KFUNC_SET_MAX: usize = $set_max;
 /// The parameter-name suffixes this kernel's verifier knows.
 pub const KFUNC_SUFFIXES: &[&str] = &[$(echo "$suffixes" | sed 's/" "/", "/g; s/ $//')];
 EOS
