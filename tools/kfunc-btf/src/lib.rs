@@ -46,9 +46,15 @@ pub fn add(base: &Path, btf_path: &Path, module: &Path) -> Result<emit::Added> {
             base.display()
         );
     }
+    check_architecture(base, m.machine)?;
     // Before any work: the file is rewritten at the end.
     btf::check_rewritable(btf_path)?;
-    let base = Rc::new(Btf::parse(base)?);
+    let base = Rc::new(Btf::parse(base).with_context(|| {
+        format!(
+            "{} has no usable BTF (a vmlinux built with CONFIG_DEBUG_INFO_BTF=y, or its raw BTF)",
+            base.display()
+        )
+    })?);
     let mut split = Btf::parse_split(btf_path, base)?;
     let added = emit::add_records(&mut split, &m.records, &m.var_places)
         .with_context(|| format!("adding BTF for the Rust kfuncs of {}", module.display()))?;
@@ -89,6 +95,30 @@ pub fn add(base: &Path, btf_path: &Path, module: &Path) -> Result<emit::Added> {
     }
     write_atomic(btf_path, &split.raw_data()?)?;
     Ok(added)
+}
+
+/// Fails if `base` is an ELF file (vmlinux) of another architecture than
+/// the module's (`e_machine`): the kernel and the module of two different
+/// builds. A raw BTF base says nothing of its architecture.
+fn check_architecture(base: &Path, module: u16) -> Result<()> {
+    use std::io::Read;
+    let mut header = Vec::with_capacity(64);
+    std::fs::File::open(base)
+        .and_then(|f| f.take(64).read_to_end(&mut header))
+        .with_context(|| format!("cannot read {}", base.display()))?;
+    if !header.starts_with(b"\x7fELF") {
+        return Ok(());
+    }
+    let machine = module::elf_machine(&header)
+        .with_context(|| format!("{} is not a 64-bit ELF file", base.display()))?;
+    if machine != module {
+        bail!(
+            "the module is built for ELF machine {module} but {} is for machine {machine}: \
+             build the module against that kernel",
+            base.display()
+        );
+    }
+    Ok(())
 }
 
 /// Writes `data` to `path` through a temporary file and a rename, so

@@ -93,6 +93,8 @@ pub struct Module {
     /// Whether the module carries a distilled base BTF (`.BTF.base`), as
     /// out-of-tree modules do; in-tree modules' BTF is on vmlinux itself.
     pub has_distilled_base: bool,
+    /// The ELF machine (`e_machine`) it is built for.
+    pub machine: u16,
 }
 
 /// The kfunc name in `__BTF_ID__func__<name>__<suffix>`, cut the way
@@ -116,15 +118,29 @@ fn kfunc_sets(file: &object::File<'_>) -> Result<Vec<KfuncSet>> {
             .context(".BTF_ids entry outside the section")?;
         Ok(u32::from_le_bytes(b.try_into()?))
     };
+    let len = bytes.len() as u64;
     let mut syms = Vec::new();
     for s in file
         .symbols()
         .filter(|s| s.section_index() == Some(ids.index()))
     {
         let name = s.name().context("bad symbol name")?.to_string();
+        // Offsets in the section: relocatable objects (.o, .ko) have
+        // section addresses of 0.
+        let start = s.address().checked_sub(ids.address());
+        if start
+            .and_then(|a| a.checked_add(s.size()))
+            .is_none_or(|end| end > len)
+        {
+            bail!(
+                "symbol {name} ({} bytes at {:#x}) lies outside .BTF_ids ({len} bytes)",
+                s.size(),
+                s.address()
+            );
+        }
         syms.push((
             name,
-            s.address(),
+            start.unwrap_or_default(),
             s.size(),
             format!("{:?}", s.kind()).to_lowercase(),
         ));
@@ -134,12 +150,23 @@ fn kfunc_sets(file: &object::File<'_>) -> Result<Vec<KfuncSet>> {
         let Some(set) = name.strip_prefix(SET8_PREFIX) else {
             continue;
         };
+        if *size < SET8_HEADER || !(size - SET8_HEADER).is_multiple_of(8) {
+            bail!(
+                "set {set}: its symbol's size {size} is not a set8's (8 bytes of header, then 8 a kfunc)"
+            );
+        }
         let mut entries = Vec::new();
         for (sym, addr, symbol_size, kind) in &syms {
             if !(start + SET8_HEADER..start + size).contains(addr) {
                 continue;
             }
             if let Some(kfunc) = kfunc_name(sym) {
+                if !(addr - start).is_multiple_of(8) {
+                    bail!(
+                        "set {set}: entry {sym} is at offset {}, not on an 8-byte pair",
+                        addr - start
+                    );
+                }
                 entries.push(Set8Entry {
                     offset: addr - start,
                     kfunc: kfunc.to_string(),
@@ -172,11 +199,15 @@ impl Module {
             .with_context(|| format!("{} is not a usable module object", path.display()))
     }
 
-    /// Parses the bytes of an ELF object.
+    /// Parses the bytes of an ELF object: a 64-bit one, as every kernel
+    /// with BPF kfuncs (and Rust) is.
     pub fn parse(data: &[u8]) -> Result<Self> {
         let file = object::File::parse(data).context("not an ELF file")?;
         if file.format() != object::BinaryFormat::Elf {
             bail!("not an ELF file");
+        }
+        if !file.is_64() {
+            bail!("a 32-bit ELF file: kfunc-rs modules are 64-bit");
         }
         let records = match file.section_by_name(record::SECTION) {
             Some(s) => record::parse(s.data().context("cannot read the signature records")?)?,
@@ -197,7 +228,11 @@ impl Module {
                 VarPlace {
                     section: section.name()?.to_string(),
                     section_size: section.size(),
-                    offset: sym.address() - section.address(),
+                    offset: sym
+                        .address()
+                        .checked_sub(section.address())
+                        .filter(|o| o.saturating_add(sym.size()) <= section.size())
+                        .with_context(|| format!("variable {} lies outside its section", v.name))?,
                     size: sym.size(),
                 },
             );
@@ -207,8 +242,17 @@ impl Module {
             sets: kfunc_sets(&file)?,
             var_places,
             has_distilled_base: file.section_by_name(".BTF.base").is_some(),
+            machine: elf_machine(data).context("no ELF header")?,
         })
     }
+}
+
+/// The `e_machine` of the 64-bit ELF file starting with `header` (which
+/// need hold only the ELF header).
+pub fn elf_machine(header: &[u8]) -> Option<u16> {
+    use object::read::elf::FileHeader;
+    let h = object::elf::FileHeader64::<object::Endianness>::parse(header).ok()?;
+    Some(h.e_machine(h.endian().ok()?).0)
 }
 
 /// Clears `SHF_ALLOC` of the records' section in the ELF file at `path`,
@@ -216,13 +260,22 @@ impl Module {
 /// copying them into module memory: nothing at run time reads them. The
 /// file is replaced atomically. Returns whether the flag was set.
 pub fn unload_records(path: &Path) -> Result<bool> {
-    use object::read::elf::{FileHeader, SectionHeader};
-    use object::Endian;
     let mut data =
         std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let changed = unload_records_in(&mut data).with_context(|| format!("{}", path.display()))?;
+    if changed {
+        crate::write_atomic(path, &data)?;
+    }
+    Ok(changed)
+}
+
+/// [`unload_records`] on the bytes of an ELF file, in place.
+pub fn unload_records_in(data: &mut [u8]) -> Result<bool> {
+    use object::read::elf::{FileHeader, SectionHeader};
+    use object::Endian;
     let (offset, flags) = {
         let header = object::elf::FileHeader64::<object::Endianness>::parse(&*data)
-            .with_context(|| format!("{} is not a 64-bit ELF file", path.display()))?;
+            .context("not a 64-bit ELF file")?;
         let endian = header.endian()?;
         let sections = header.sections(endian, &*data)?;
         let Some((index, section)) = sections
@@ -234,8 +287,13 @@ pub fn unload_records(path: &Path) -> Result<bool> {
         };
         let flags = section.sh_flags(endian).0;
         // sh_flags is the third field of Elf64_Shdr, after two u32s.
-        let offset =
-            header.e_shoff(endian) as usize + index * usize::from(header.e_shentsize(endian)) + 8;
+        let offset = usize::try_from(header.e_shoff(endian))
+            .ok()
+            .and_then(|o| {
+                o.checked_add(index.checked_mul(usize::from(header.e_shentsize(endian)))?)
+            })
+            .and_then(|o| o.checked_add(8))
+            .context("section header outside the file")?;
         let alloc = object::elf::SHF_ALLOC.0;
         if flags & alloc == 0 {
             return Ok(false);
@@ -250,10 +308,14 @@ pub fn unload_records(path: &Path) -> Result<bool> {
             },
         )
     };
-    data.get_mut(offset..offset + 8)
-        .context("section header outside the file")?
-        .copy_from_slice(&flags);
-    crate::write_atomic(path, &data)?;
+    data.get_mut(
+        offset
+            ..offset
+                .checked_add(8)
+                .context("section header outside the file")?,
+    )
+    .context("section header outside the file")?
+    .copy_from_slice(&flags);
     Ok(true)
 }
 

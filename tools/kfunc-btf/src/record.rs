@@ -159,6 +159,7 @@ impl<'a> Reader<'a> {
         Ok(u32::from_le_bytes(self.take(4)?.try_into()?))
     }
 
+    /// A type name (`u32`, `unsigned long`).
     fn str(&mut self) -> Result<String> {
         let n = self.u16()? as usize;
         let s = std::str::from_utf8(self.take(n)?).context("name is not UTF-8")?;
@@ -167,6 +168,19 @@ impl<'a> Reader<'a> {
             "bad name {s:?}"
         );
         Ok(s.to_string())
+    }
+
+    /// A name that BTF and C take as an identifier: of a kfunc, a
+    /// parameter, a struct, a member or a variable.
+    fn ident(&mut self) -> Result<String> {
+        let s = self.str()?;
+        let b = s.as_bytes();
+        ensure!(
+            (b[0].is_ascii_alphabetic() || b[0] == b'_')
+                && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_'),
+            "{s:?} is not a C identifier"
+        );
+        Ok(s)
     }
 
     fn ty(&mut self, depth: u32) -> Result<Type> {
@@ -207,11 +221,11 @@ impl<'a> Reader<'a> {
                     KernelKind::from_u8(k).with_context(|| format!("bad kernel type kind {k}"))?;
                 Type::Kernel {
                     kind,
-                    name: self.str()?,
+                    name: self.ident()?,
                     size: self.u32()?,
                 }
             }
-            TypeTag::ModuleStruct => Type::ModuleStruct(self.str()?),
+            TypeTag::ModuleStruct => Type::ModuleStruct(self.ident()?),
             TypeTag::Array => {
                 let len = self.u32()?;
                 Type::Array {
@@ -271,7 +285,7 @@ pub fn parse(section: &[u8]) -> Result<Records> {
 }
 
 fn parse_kfunc(r: &mut Reader<'_>) -> Result<Kfunc> {
-    let name = r.str()?;
+    let name = r.ident()?;
     let ret = r.ty(0)?;
     let count = r.u8()?;
     ensure!(
@@ -280,7 +294,7 @@ fn parse_kfunc(r: &mut Reader<'_>) -> Result<Kfunc> {
     );
     let mut params = Vec::with_capacity(count as usize);
     for _ in 0..count {
-        let name = r.str()?;
+        let name = r.ident()?;
         params.push(Field {
             name,
             offset: 0,
@@ -291,12 +305,12 @@ fn parse_kfunc(r: &mut Reader<'_>) -> Result<Kfunc> {
 }
 
 fn parse_struct(r: &mut Reader<'_>) -> Result<Struct> {
-    let name = r.str()?;
+    let name = r.ident()?;
     let size = r.u32()?;
     let count = r.u16()?;
     let mut members = Vec::with_capacity(count as usize);
     for _ in 0..count {
-        let name = r.str()?;
+        let name = r.ident()?;
         let offset = r.u32()?;
         ensure!(
             offset < size.max(1),
@@ -316,7 +330,7 @@ fn parse_struct(r: &mut Reader<'_>) -> Result<Struct> {
 }
 
 fn parse_var(r: &mut Reader<'_>) -> Result<Var> {
-    let name = r.str()?;
+    let name = r.ident()?;
     let percpu = match r.u8()? {
         0 => false,
         1 => true,
