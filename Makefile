@@ -7,6 +7,9 @@
 #   make new DIR=<dir> NAME=<name>
 #                 a module of your own in <dir>, with make/run/check
 #   make env      the settings to build a module against the test kernel
+#   make bench    Rust kfuncs against C and the C shim: BENCHMARKS.md
+#   make quick ONLY=sample   rebuild and run one group of guest tests
+#   make fuzz     fuzz kfunc-btf's parsers, 10 minutes each
 #
 # KDIR=<prepared kernel build> uses your kernel instead of the cached one.
 # Caches live in $(KFUNC_RS_CACHE) (default ~/.cache/kfunc-rs).
@@ -18,13 +21,25 @@ settings := KDIR KFUNC_RS_CACHE TARGET KERNEL_PKG_VERSION KERNEL_PKG_SUITE KERNE
 	    KERNEL_SRC_SHA256 LLVM_SUFFIX KRUSTC BOOT_TIMEOUT
 $(foreach v,$(settings),$(if $(filter undefined,$(origin $(v))),,$(eval export $(v))))
 
-.PHONY: run check deps kernel build new env clean distclean help
+.PHONY: run check quick bench fuzz deps kernel build new env clean distclean help
 
 run:
 	@scripts/run.sh
 
 check:
 	@scripts/check.sh
+
+bench:
+	@scripts/bench.sh
+
+fuzz:
+	@scripts/fuzz.sh $(or $(FUZZ_SECONDS),600)
+
+# The edit-build-test loop: rebuild what changed, boot, run the guest
+# tests of ONLY (sample, twin, nobtf, features, conformance, bench; all if
+# empty) for one target; no host tests, lint or other stages.
+quick:
+	@ONLY="$(ONLY)" scripts/boot.sh "$$(scripts/build.sh)" check
 
 deps:
 	@scripts/deps.sh
@@ -51,4 +66,4 @@ distclean:
 	rm -rf "$${KFUNC_RS_CACHE:-$$HOME/.cache/kfunc-rs}"
 
 help:
-	@sed -n '3,13p' Makefile
+	@sed -n '3,16p' Makefile

@@ -3,7 +3,10 @@
 # Boots the test bed in QEMU: builds the initramfs for <mode> from
 # build.env and runs testbed, which reads the guest's KTAP.
 #
-#   boot.sh <build.env> check|demo [testbed options...]
+#   boot.sh <build.env> check|demo|user|bench [testbed options...]
+#
+# ONLY=<group>[,<group>...] runs only those groups of check's guest tests
+# (sample, twin, nobtf, features, conformance, bench).
 . "$(dirname "$0")/common.sh"
 
 env_file=$1 mode=$2
@@ -12,7 +15,7 @@ shift 2
 . "$env_file"
 initrd=$OUT/initrd-$mode.cpio.gz
 # shellcheck disable=SC2086 # lists of paths
-"$KFUNC_RS_ROOT/scripts/initramfs.sh" "$initrd" --bin "$GUEST" "$BPFTOOL" \
+"$KFUNC_RS_ROOT/scripts/initramfs.sh" "$initrd" --bin "$GUEST" "$GUEST_BPFTOOL" \
 	--module $MODULES $NOBTF_MODULE $CONFORMANCE_MODULES --bpf $BPF_OBJS $CONFORMANCE_BPF_OBJS --data $CONFORMANCE_CASES ${KERNEL_CFGS:-}
-QEMU=${QEMU:-$QEMU_SYSTEM} exec "$TESTBED" boot --kernel "$BZIMAGE" --initrd "$initrd" --out "$OUT/boot-$mode" \
-	--append "kfunc_rs.mode=$mode" --timeout "${BOOT_TIMEOUT:-300}" "$@"
+QEMU=${QEMU:-$QEMU_SYSTEM} exec "$TESTBED" boot --arch "$KERNEL_ARCH" --kernel "$BZIMAGE" --initrd "$initrd" --out "$OUT/boot-$mode" \
+	--append "kfunc_rs.mode=$mode${ONLY:+ kfunc_rs.only=$ONLY}" --timeout "${BOOT_TIMEOUT:-300}" "$@"

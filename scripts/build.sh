@@ -11,11 +11,9 @@ out=$KFUNC_RS_CACHE/out/$(basename "$kbuild")-$(echo "$kbuild $KFUNC_RS_ROOT" | 
 mkdir -p "$out"
 tools=$("$KFUNC_RS_ROOT/scripts/bpf-tools.sh" "$kbuild")
 
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$KFUNC_RS_CACHE/cargo-target}
 log "building the host tools and the guest runner (cargo)"
-(cd "$KFUNC_RS_ROOT" && cargo build --quiet --release --locked -p kfunc-btf -p testbed -p kfunc-guest) \
-	|| die "cargo build failed"
-bin=$CARGO_TARGET_DIR/release
+guest=$(build_programs)
+bin=$HOST_BIN
 
 log "building the kfunc-rs modules against $kbuild"
 # shellcheck disable=SC2046 # make arguments
@@ -32,6 +30,12 @@ log "building a kfunc module without the BTF step (for a negative test)"
 kmake "$kbuild" "$KFUNC_RS_ROOT/testing/nobtf" "$out/nobtf" "$out/nobtf.log" KFUNC_RS="$KFUNC_RS_ROOT" \
 	|| die "building testing/nobtf failed"
 
+log "building the benchmark's modules (Rust, C and C shim)"
+# shellcheck disable=SC2046 # make arguments
+kmake "$kbuild" "$KFUNC_RS_ROOT/testing/bench" "$out/bench" "$out/bench.log" KFUNC_RS="$KFUNC_RS_ROOT" \
+	$(btf_step_args "$bin/kfunc-btf") || die "building testing/bench failed"
+bench_modules=$(built_modules "$out/bench")
+
 log "building the C twin of the sample"
 kmake "$kbuild" "$KFUNC_RS_ROOT/samples/c_twin" "$out/c_twin" "$out/c_twin.log" \
 	|| die "building the C twin failed"
@@ -39,9 +43,9 @@ kmake "$kbuild" "$KFUNC_RS_ROOT/samples/c_twin" "$out/c_twin" "$out/c_twin.log" 
 log "building the BPF programs"
 mkdir -p "$out/bpf"
 # shellcheck disable=SC2086 # a list of paths
-bpf_headers "$kbuild" "$tools/bin/bpftool" "$bin/kfunc-btf" "$out/include" $modules
+bpf_headers "$kbuild" "$tools/bin/bpftool" "$bin/kfunc-btf" "$out/include" $modules $bench_modules
 bpf_objs=
-for c in "$KFUNC_RS_ROOT"/samples/bpf/*.bpf.c; do
+for c in "$KFUNC_RS_ROOT"/samples/bpf/*.bpf.c "$KFUNC_RS_ROOT"/testing/bench/bench.bpf.c; do
 	o=$out/bpf/$(basename "${c%.c}").o
 	bpf_cc "$c" "$o" -I"$out/include" -I"$tools/include"
 	bpf_objs="$bpf_objs $o"
@@ -51,10 +55,11 @@ cat >"$out/build.env.part" <<EOS
 KBUILD='$kbuild'
 BZIMAGE='$kbuild/$KERNEL_IMAGE'
 BPFTOOL='$tools/bin/bpftool'
+GUEST_BPFTOOL='$tools/guest-$KERNEL_ARCH/bpftool'
 KFUNC_BTF='$bin/kfunc-btf'
 TESTBED='$bin/testbed'
-GUEST='$bin/kfunc-guest'
-MODULES='$(echo $modules) $out/c_twin/kfunc_sample_c.ko'
+GUEST='$guest'
+MODULES='$(echo $modules) $out/c_twin/kfunc_sample_c.ko $(echo $bench_modules)'
 C_TWIN_OBJ='$out/c_twin/kfunc_sample_c.o'
 NOBTF_MODULE='$out/nobtf/kfuncs_without_btf.ko'
 BPF_OBJS='$(echo $bpf_objs)'

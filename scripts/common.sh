@@ -19,7 +19,7 @@ KFUNC_RS_CACHE=${KFUNC_RS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kfunc-rs}
 # The targets: a kernel series and an architecture. `make check` runs
 # every one of KFUNC_RS_TARGETS; TARGET=<one> (make check TARGET=6.12-x86_64)
 # picks one, and is what every other script reads.
-KFUNC_RS_TARGETS="7.3-x86_64 6.12-x86_64"
+KFUNC_RS_TARGETS="7.3-x86_64 6.12-x86_64 7.3-arm64"
 TARGET_GIVEN=${TARGET:-}
 TARGET=${TARGET:-7.3-x86_64}
 KERNEL_ARCH=${TARGET##*-}
@@ -41,10 +41,23 @@ case "${TARGET%-*}" in
 	;;
 *) echo "[kfunc-rs] error: unknown TARGET=$TARGET (targets: $KFUNC_RS_TARGETS)" >&2; exit 1 ;;
 esac
+# What each architecture is called by the kernel's make (ARCH=), the
+# kernel image, QEMU, BPF's bpf_tracing.h (__TARGET_ARCH_), Rust and
+# Debian.
 case "$KERNEL_ARCH" in
-x86_64) KERNEL_MAKE_ARCH=x86 KERNEL_IMAGE=arch/x86/boot/bzImage QEMU_SYSTEM=qemu-system-x86_64 BPF_TARGET_ARCH=x86 ;;
+x86_64)
+	KERNEL_MAKE_ARCH=x86 KERNEL_IMAGE=arch/x86/boot/bzImage QEMU_SYSTEM=qemu-system-x86_64
+	BPF_TARGET_ARCH=x86 RUST_TARGET=x86_64-unknown-linux-gnu DEB_ARCH=amd64 CROSS_COMPILE=x86_64-linux-gnu-
+	;;
+arm64)
+	KERNEL_MAKE_ARCH=arm64 KERNEL_IMAGE=arch/arm64/boot/Image QEMU_SYSTEM=qemu-system-aarch64
+	BPF_TARGET_ARCH=arm64 RUST_TARGET=aarch64-unknown-linux-gnu DEB_ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
+	;;
 *) echo "[kfunc-rs] error: TARGET=$TARGET: unsupported architecture $KERNEL_ARCH" >&2; exit 1 ;;
 esac
+# The machine's own architecture, in the kernel's spelling: a target of
+# another one has its guest programs cross-built (scripts/cross-sysroot.sh).
+HOST_ARCH=$(uname -m | sed 's/^aarch64$/arm64/')
 
 BINDGEN_VERSION=${BINDGEN_VERSION:-0.73.2}
 BINDGEN_ROOT=$KFUNC_RS_CACHE/tools/bindgen-$BINDGEN_VERSION
@@ -60,9 +73,57 @@ KERNEL_SRC=$KFUNC_RS_CACHE/src/linux-$KERNEL_PKG_VERSION
 
 # rustup's cargo, for environments (CI) whose PATH lacks it.
 command -v cargo >/dev/null 2>&1 || PATH=$HOME/.cargo/bin:$PATH
+# Cargo's output, one directory per checkout: two checkouts sharing one
+# would see each other's binaries as up to date (cargo compares the
+# modification times of workspace-relative paths) and overwrite them
+# while the other uses them.
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$KFUNC_RS_CACHE/cargo-target/$(echo "$KFUNC_RS_ROOT" | sha256sum | cut -c1-8)}
+# The host tools (kfunc-btf, testbed) once built_programs has run.
+HOST_BIN=$CARGO_TARGET_DIR/release
 
 log() { printf '[kfunc-rs] %s\n' "$*" >&2; }
 die() { printf '[kfunc-rs] error: %s\n' "$*" >&2; exit 1; }
+
+# build_programs: builds the host tools (kfunc-btf, testbed, in
+# $HOST_BIN) and the guest runner for the target's architecture, cross-
+# built (statically, with Debian's Rust standard library of the target
+# and KRUSTC, its exact version) where it is not the machine's. Prints
+# the guest runner's path.
+build_programs() {
+	local sysroot tdir
+	if [ "$KERNEL_ARCH" = "$HOST_ARCH" ]; then
+		(cd "$KFUNC_RS_ROOT" && cargo build --quiet --release --locked -p kfunc-btf -p testbed -p kfunc-guest) \
+			|| die "cargo build of the kfunc-rs programs failed"
+		echo "$HOST_BIN/kfunc-guest"
+		return
+	fi
+	(cd "$KFUNC_RS_ROOT" && cargo build --quiet --release --locked -p kfunc-btf -p testbed) \
+		|| die "cargo build of the kfunc-rs host tools failed"
+	sysroot=$("$KFUNC_RS_ROOT/scripts/cross-sysroot.sh")
+	tdir=$(echo "$RUST_TARGET" | tr a-z- A-Z_)
+	(
+		cd "$KFUNC_RS_ROOT" &&
+			export RUSTC="$KRUSTC" "CARGO_TARGET_${tdir}_LINKER=${CROSS_COMPILE}gcc" \
+				"CARGO_TARGET_${tdir}_RUSTFLAGS=--sysroot=$sysroot/usr -C target-feature=+crt-static -L native=$sysroot/usr/lib/$(${CROSS_COMPILE}gcc -print-multiarch) -l static=zstd" \
+				"CC_${RUST_TARGET//-/_}=${CROSS_COMPILE}gcc" "AR_${RUST_TARGET//-/_}=${CROSS_COMPILE}ar" \
+				"LIBBPF_SYS_EXTRA_CFLAGS=-I$sysroot/usr/include -I$sysroot/usr/include/$(${CROSS_COMPILE}gcc -print-multiarch)" &&
+			cargo build --quiet --release --locked --target "$RUST_TARGET" -p kfunc-guest
+	) || die "cross-building the guest runner for $RUST_TARGET failed"
+	echo "$CARGO_TARGET_DIR/$RUST_TARGET/release/kfunc-guest"
+}
+
+# private_apt <state dir> <sources file> apt-get|apt-cache [args...]: runs
+# apt with its own package lists and cache in <state dir>, reading only
+# <sources file>; the system's apt state and configuration are never
+# changed.
+private_apt() {
+	local state=$1 sources=$2 cmd=$3
+	shift 3
+	mkdir -p "$state/lists/partial" "$state/cache/archives/partial"
+	"$cmd" -o "Dir::Etc::SourceList=$sources" -o Dir::Etc::SourceParts=/nonexistent \
+		-o "Dir::State::Lists=$state/lists" -o "Dir::Cache=$state/cache" -o Debug::NoLocking=1 \
+		-o APT::Get::List-Cleanup=0 -o APT::Sandbox::User=root "$@"
+}
 
 # kmake <kernel build> <module dir> <output dir> <log> [make args...]:
 # builds the out-of-tree modules of <module dir> into <output dir> with

@@ -49,8 +49,9 @@ case_files=$(ls "$cases_dir"/*.cases 2>/dev/null || true)
 list_files=$(ls "$cases_dir"/*.list 2>/dev/null || true)
 cases=$(echo $case_files $list_files)
 [ -n "$cases" ] || die "no .cases or .list files in $cases_dir"
-# upstream's CLANG_SYS_INCLUDES (tools/testing/selftests/bpf/Makefile)
-sys_includes=$("$CLANG" -v -E - </dev/null 2>&1 \
+# upstream's CLANG_SYS_INCLUDES (tools/testing/selftests/bpf/Makefile), of
+# the target's architecture
+sys_includes=$("$CLANG" --target="${CROSS_COMPILE%-}" -v -E - </dev/null 2>&1 \
 	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
 # shellcheck disable=SC2086 # lists of paths
 objects=$( {

@@ -11,6 +11,9 @@ PACKAGES=(
 	dwarves flex bison bc libelf-dev libssl-dev cpio kmod make gcc
 	# guest and boot
 	qemu-system-x86 busybox-static
+	# the arm64 target: QEMU, and the cross compiler of its guest programs
+	# (scripts/cross-sysroot.sh fetches the arm64 libraries they link)
+	qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	# host crates linking libbpf (libbpf-sys vendors libbpf) and BPF progs
 	zlib1g-dev libzstd-dev pkg-config
 	# virtme-ng: host root over 9p needs udev; venv for the pip install
@@ -18,6 +21,9 @@ PACKAGES=(
 	# fetch of the kernel source package
 	ca-certificates xz-utils
 )
+
+# More packages for one caller (make bench: its chart).
+PACKAGES+=("$@")
 
 missing=()
 for p in "${PACKAGES[@]}"; do

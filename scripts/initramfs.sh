@@ -13,15 +13,20 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage"/{bin,dev,proc,sys,tmp,lib64} "$stage"/kfunc-rs/{bin,modules,bpf,data}
 
-# Debian's busybox-static installs /bin/busybox.
-cp /bin/busybox "$stage/bin/busybox"
-ldd "$stage/bin/busybox" >/dev/null 2>&1 && die "/bin/busybox is not static (install busybox-static)"
+# Debian's busybox-static installs /bin/busybox; for a target of another
+# architecture, scripts/cross-sysroot.sh unpacks that architecture's.
+busybox=/bin/busybox
+[ "$KERNEL_ARCH" = "$HOST_ARCH" ] || busybox=$("$KFUNC_RS_ROOT/scripts/cross-sysroot.sh")/bin/busybox
+cp "$busybox" "$stage/bin/busybox"
+ldd "$stage/bin/busybox" >/dev/null 2>&1 && die "$busybox is not static (install busybox-static)"
 cp "$KFUNC_RS_ROOT/scripts/guest-init" "$stage/init"
 chmod +x "$stage/init"
 
-# Copies a program and the shared libraries ldd lists for it.
+# Copies a program and the shared libraries ldd lists for it (none for
+# the static programs of a cross-built guest).
 add_program() {
 	cp "$1" "$stage/kfunc-rs/bin/"
+	[ "$KERNEL_ARCH" = "$HOST_ARCH" ] || return 0
 	ldd "$1" | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { print $1 }' | while read -r lib; do
 		mkdir -p "$stage$(dirname "$lib")"
 		cp -L "$lib" "$stage$lib"

@@ -6,7 +6,8 @@
 # and prints it.
 . "$(dirname "$0")/common.sh"
 
-FRAGMENT=$KFUNC_RS_ROOT/testing/kfunc-rs.config
+# The config fragments: the common one and the architecture's.
+FRAGMENTS=("$KFUNC_RS_ROOT/testing/kfunc-rs.config" "$KFUNC_RS_ROOT/testing/kfunc-rs-$KERNEL_ARCH.config")
 
 check_kdir() {
 	local k=$1
@@ -33,8 +34,8 @@ toolchain=$(
 	"$BINDGEN" --version
 	pahole --version
 )
-key=$( (echo "$KERNEL_PKG_VERSION"; cat "$FRAGMENT"; echo "$toolchain") | sha256sum | cut -c1-12)
-build=$KFUNC_RS_CACHE/build/linux-$version-$key
+key=$( (echo "$KERNEL_PKG_VERSION $KERNEL_ARCH"; cat "${FRAGMENTS[@]}"; echo "$toolchain") | sha256sum | cut -c1-12)
+build=$KFUNC_RS_CACHE/build/linux-$version-$KERNEL_ARCH-$key
 stamp=$build/.kfunc-rs-built
 if [ -f "$stamp" ]; then
 	echo "$build"
@@ -42,19 +43,19 @@ if [ -f "$stamp" ]; then
 fi
 
 mkdir -p "$build"
-K=(make -s -C "$src" O="$build" LLVM="$LLVM_SUFFIX" RUSTC="$KRUSTC" BINDGEN="$BINDGEN")
+K=(make -s -C "$src" O="$build" ARCH="$KERNEL_MAKE_ARCH" LLVM="$LLVM_SUFFIX" RUSTC="$KRUSTC" BINDGEN="$BINDGEN")
 
 if ! [ -f "$build/.kfunc-rs-configured" ]; then
 	log "configuring Linux $version in $build"
 	"${K[@]}" tinyconfig >/dev/null
-	(cd "$build" && "$src/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" "$FRAGMENT" >/dev/null)
+	(cd "$build" && "$src/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" "${FRAGMENTS[@]}" >/dev/null)
 	"${K[@]}" olddefconfig >/dev/null
 	dropped=()
 	while read -r opt; do
 		grep -qx "$opt=y" "$build/.config" || dropped+=("$opt")
-	done < <(sed -n 's/^\(CONFIG_[A-Za-z0-9_]*\)=y$/\1/p' "$FRAGMENT")
+	done < <(sed -n 's/^\(CONFIG_[A-Za-z0-9_]*\)=y$/\1/p' "${FRAGMENTS[@]}")
 	if ((${#dropped[@]})); then
-		die "olddefconfig dropped options requested by testing/kfunc-rs.config: ${dropped[*]}
+		die "olddefconfig dropped options requested by testing/kfunc-rs{,-$KERNEL_ARCH}.config: ${dropped[*]}
   (their dependencies are not met; see 'make menuconfig' in $build)"
 	fi
 	touch "$build/.kfunc-rs-configured"

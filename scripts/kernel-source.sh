@@ -13,7 +13,7 @@ fi
 
 pkg=linux-source-$KERNEL_SERIES
 work=$KFUNC_RS_CACHE/src/.apt
-mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/deb"
+mkdir -p "$work/deb"
 
 # The archive URI comes from the machine's own Debian sources: the
 # security archive for a *-security suite (bookworm-security carries
@@ -36,17 +36,14 @@ Suites: $KERNEL_PKG_SUITE
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOS
-O=(-o "Dir::Etc::SourceList=$work/src.sources" -o Dir::Etc::SourceParts=/nonexistent
-	-o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache" -o Debug::NoLocking=1
-	-o APT::Get::List-Cleanup=0 -o APT::Sandbox::User=root)
 
 deb=$(ls "$work/deb/${pkg}_${KERNEL_PKG_VERSION//\~/%7e}"_all.deb 2>/dev/null ||
 	ls "$work/deb/${pkg}_${KERNEL_PKG_VERSION}"_all.deb 2>/dev/null || true)
 if [ -z "$deb" ]; then
 	log "fetching $pkg=$KERNEL_PKG_VERSION from $uri ($KERNEL_PKG_SUITE)"
-	apt-get "${O[@]}" -qq update || die "apt-get update of $KERNEL_PKG_SUITE failed"
-	if ! (cd "$work/deb" && apt-get "${O[@]}" -qq download "$pkg=$KERNEL_PKG_VERSION"); then
-		avail=$(apt-cache "${O[@]}" madison "$pkg" 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); print $2}' | xargs)
+	private_apt "$work" "$work/src.sources" apt-get -qq update || die "apt-get update of $KERNEL_PKG_SUITE failed"
+	if ! (cd "$work/deb" && private_apt "$work" "$work/src.sources" apt-get -qq download "$pkg=$KERNEL_PKG_VERSION"); then
+		avail=$(private_apt "$work" "$work/src.sources" apt-cache madison "$pkg" 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); print $2}' | xargs)
 		die "$pkg=$KERNEL_PKG_VERSION is not on the mirror. Available: ${avail:-none}.
   Override with: make KERNEL_PKG_VERSION=<version> KERNEL_DEB_SHA256=<sha256|none> KERNEL_SRC_SHA256=<sha256|none> ...
   (TARGET=<series>-<arch> picks another series; \"none\" skips a check)"

@@ -22,15 +22,13 @@ else
 	[ -f "$dir/Kbuild" ] || die "$dir has no Kbuild (make one with: make -C $KFUNC_RS_ROOT new DIR=<dir> NAME=<name>)"
 fi
 out=$dir/build
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$KFUNC_RS_CACHE/cargo-target}
-bin=$CARGO_TARGET_DIR/release
+bin=$HOST_BIN
 
 # The kernel build and the host tools; prints the kernel build.
 prepare() {
 	"$KFUNC_RS_ROOT/scripts/deps.sh" >&2
 	kbuild=$("$KFUNC_RS_ROOT/scripts/kernel-build.sh")
-	(cd "$KFUNC_RS_ROOT" && cargo build --quiet --release --locked -p kfunc-btf -p testbed -p kfunc-guest) \
-		|| die "cargo build of the kfunc-rs tools failed"
+	guest=$(build_programs)
 }
 
 build() {
@@ -63,8 +61,9 @@ build() {
 KBUILD='$kbuild'
 BZIMAGE='$kbuild/$KERNEL_IMAGE'
 BPFTOOL='$tools/bin/bpftool'
+GUEST_BPFTOOL='$tools/guest-$KERNEL_ARCH/bpftool'
 TESTBED='$bin/testbed'
-GUEST='$bin/kfunc-guest'
+GUEST='$guest'
 MODULES='$(echo $modules)'
 NOBTF_MODULE=''
 CONFORMANCE_MODULES=''

@@ -171,6 +171,26 @@ pub fn run(obj: &Object, name: &str, input: Input<'_>) -> Result<std::result::Re
     })
 }
 
+/// Runs syscall program `name` of `obj` once without a context; returns
+/// its return value and the run's wall time (syscall programs take no
+/// `repeat`, and the kernel times only repeated runs).
+pub fn run_timed(obj: &Object, name: &str) -> Result<(i32, std::time::Duration)> {
+    let prog = obj
+        .progs()
+        .find(|p| p.name() == name)
+        .with_context(|| format!("no program {name}"))?;
+    // SAFETY: all-zero is a valid `bpf_test_run_opts`; `sz` is set below.
+    let mut opts: sys::bpf_test_run_opts = unsafe { std::mem::zeroed() };
+    opts.sz = size_of::<sys::bpf_test_run_opts>() as _;
+    let fd = prog.as_fd().as_raw_fd();
+    let start = std::time::Instant::now();
+    // SAFETY: the fd is the loaded program's; `opts` outlives the call.
+    let err = unsafe { sys::bpf_prog_test_run_opts(fd, &mut opts) };
+    let elapsed = start.elapsed();
+    ensure!(err == 0, "BPF_PROG_TEST_RUN of {name} failed: {err}");
+    Ok((opts.retval as i32, elapsed))
+}
+
 /// Attaches program `name` of `obj` where its section says.
 pub fn attach(obj: &Object, name: &str) -> Result<Link> {
     obj.progs_mut()
@@ -182,12 +202,21 @@ pub fn attach(obj: &Object, name: &str) -> Result<Link> {
 
 /// Reads the global variables of `obj` (its `.bss` map).
 pub fn bss(obj: &Object) -> Result<Vec<u8>> {
-    let map = obj
-        .maps()
-        .find(|m| m.name().to_string_lossy().ends_with(".bss"))
-        .context("object has no .bss")?;
-    map.lookup(&0u32.to_ne_bytes(), libbpf_rs::MapFlags::ANY)?
+    bss_map(obj)?
+        .lookup(&0u32.to_ne_bytes(), libbpf_rs::MapFlags::ANY)?
         .context("empty .bss")
+}
+
+/// Writes the global variables of `obj` (its `.bss` map) with `bytes`.
+pub fn set_bss(obj: &Object, bytes: &[u8]) -> Result<()> {
+    Ok(bss_map(obj)?.update(&0u32.to_ne_bytes(), bytes, libbpf_rs::MapFlags::ANY)?)
+}
+
+/// The `.bss` map of `obj`.
+fn bss_map(obj: &Object) -> Result<libbpf_rs::Map<'_>> {
+    obj.maps()
+        .find(|m| m.name().to_string_lossy().ends_with(".bss"))
+        .context("object has no .bss")
 }
 
 /// A value of type `T` as bytes, and back: the contexts shared with BPF
@@ -375,6 +404,41 @@ pub fn read_stream(
 /// The instructions of program `name` of `obj` as the verifier left them
 /// (`xlated_prog_insns`), 8 bytes each.
 pub fn xlated(obj: &Object, name: &str) -> Result<Vec<u8>> {
+    let insns = image(obj, name, Image::Xlated)?;
+    if !insns.len().is_multiple_of(8) {
+        bail!("program length {} is not a multiple of 8", insns.len());
+    }
+    Ok(insns)
+}
+
+/// The machine code the JIT made of program `name` of `obj`
+/// (`jited_prog_insns`; empty if it runs in the interpreter) and the
+/// kernel address it runs at (its first `jited_ksyms`).
+pub fn jited(obj: &Object, name: &str) -> Result<(u64, Vec<u8>)> {
+    let code = image(obj, name, Image::Jited)?;
+    let fd = prog_fd(obj, name)?;
+    let mut addr = 0u64;
+    // SAFETY: all-zero is a valid `bpf_prog_info`.
+    let mut info: sys::bpf_prog_info = unsafe { std::mem::zeroed() };
+    info.nr_jited_ksyms = 1;
+    info.jited_ksyms = &raw mut addr as u64;
+    let mut len = size_of::<sys::bpf_prog_info>() as u32;
+    // SAFETY: `info` has `len` bytes and points to one u64, `addr`.
+    let err = unsafe { sys::bpf_prog_get_info_by_fd(fd, &mut info, &mut len) };
+    ensure_ok(err, "bpf_prog_get_info_by_fd")?;
+    Ok((addr, code))
+}
+
+/// One of the two images of a loaded program `bpf_prog_info` gives.
+#[derive(Clone, Copy)]
+enum Image {
+    Xlated,
+    Jited,
+}
+
+/// Reads image `which` of program `name` of `obj`: its length, then its
+/// bytes.
+fn image(obj: &Object, name: &str, which: Image) -> Result<Vec<u8>> {
     let fd = prog_fd(obj, name)?;
     // SAFETY: all-zero is a valid `bpf_prog_info`.
     let mut info: sys::bpf_prog_info = unsafe { std::mem::zeroed() };
@@ -382,15 +446,23 @@ pub fn xlated(obj: &Object, name: &str) -> Result<Vec<u8>> {
     // SAFETY: `info` has `len` bytes.
     let err = unsafe { sys::bpf_prog_get_info_by_fd(fd, &mut info, &mut len) };
     ensure_ok(err, "bpf_prog_get_info_by_fd")?;
-    let size = info.xlated_prog_len as usize;
-    if !size.is_multiple_of(8) {
-        bail!("program length {size} is not a multiple of 8");
-    }
+    let size = match which {
+        Image::Xlated => info.xlated_prog_len,
+        Image::Jited => info.jited_prog_len,
+    } as usize;
     let mut insns = vec![0u8; size];
     // SAFETY: as above.
     info = unsafe { std::mem::zeroed() };
-    info.xlated_prog_len = size as u32;
-    info.xlated_prog_insns = insns.as_mut_ptr() as u64;
+    match which {
+        Image::Xlated => {
+            info.xlated_prog_len = size as u32;
+            info.xlated_prog_insns = insns.as_mut_ptr() as u64;
+        }
+        Image::Jited => {
+            info.jited_prog_len = size as u32;
+            info.jited_prog_insns = insns.as_mut_ptr() as u64;
+        }
+    }
     len = size_of::<sys::bpf_prog_info>() as u32;
     // SAFETY: `info` has `len` bytes and points to `size` bytes of `insns`.
     let err = unsafe { sys::bpf_prog_get_info_by_fd(fd, &mut info, &mut len) };

@@ -51,8 +51,8 @@
 //!   `_INT_MIN` is `INT_MIN`. After the run, `__stderr`/`__stdout` are
 //!   matched against the program's BPF streams, line by line like
 //!   `__xlated`.
-//! - Skipped, as upstream does on x86_64, and shown as skipped (a passing
-//!   case, its name saying so): `__arch_*` not naming x86_64,
+//! - Skipped, as upstream does, and shown as skipped (a passing case, its
+//!   name saying so): `__arch_*` not naming the guest's architecture,
 //!   `__load_if_JITed` without a JIT or `__load_if_no_JITed` with one
 //!   (`net.core.bpf_jit_enable`), and every unprivileged test when
 //!   unprivileged BPF is disabled (`kernel.unprivileged_bpf_disabled`, or
@@ -73,9 +73,9 @@
 //!
 //! # Not supported: such a case fails
 //!
-//! - `__jited` (on x86_64, after `__arch_x86_64`): it needs an x86
-//!   disassembler of the JIT image (upstream uses LLVM's, and skips such a
-//!   test only when built without it). `__jited` after another arch is
+//! - `__jited` (after the `__arch_*` of the guest's architecture): it needs
+//!   a disassembler of the JIT image (upstream uses LLVM's, and skips such
+//!   a test only when built without it). `__jited` after another arch is
 //!   ignored, as upstream.
 //! - `__btf_path` and `__btf_func_path`: they name files of upstream's
 //!   selftests build directory, which the guest does not have.
@@ -1422,7 +1422,7 @@ impl Subtest {
     pub fn skip_reason(&self) -> Option<String> {
         let spec = self.program().spec.as_ref().ok()?;
         if spec.arch_mask & self.env.arch == 0 {
-            return Some("its __arch_* excludes x86_64".into());
+            return Some(format!("its __arch_* excludes {}", std::env::consts::ARCH));
         }
         let runtime = if self.env.jit_enabled {
             JITED
@@ -1493,7 +1493,7 @@ impl Subtest {
         }
         if !sub.jited.is_empty() {
             return Outcome::fail(
-                "unsupported: __jited (no x86 disassembler for the JIT image)",
+                "unsupported: __jited (no disassembler for the JIT image in the guest)",
                 "",
             );
         }

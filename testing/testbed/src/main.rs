@@ -4,7 +4,7 @@
 //! guest printed into pass/fail results.
 //!
 //! ```text
-//! testbed boot --kernel bzImage --initrd initrd.gz --out DIR
+//! testbed boot --kernel IMAGE --initrd initrd.gz --out DIR [--arch ARCH]
 //!              [--append WORDS] [--timeout SECS] [--cpus N]
 //!              [--counts FILE] [--show-output]
 //! ```
@@ -17,11 +17,60 @@ mod console;
 mod ktap;
 mod qemu;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
 
 const TAIL_LINES: usize = 40;
+
+/// Boots the kfunc-rs test kernel under QEMU (TCG) and reads the guest's
+/// KTAP results.
+#[derive(Parser)]
+#[command(version, args_override_self = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Boots the kernel with the initramfs, waits for the guest to power
+    /// off, and reports its results.
+    Boot(BootArgs),
+}
+
+#[derive(clap::Args)]
+struct BootArgs {
+    /// The kernel image (bzImage on x86_64, Image on arm64).
+    #[arg(long)]
+    kernel: PathBuf,
+    /// The initramfs.
+    #[arg(long)]
+    initrd: PathBuf,
+    /// The directory that receives console.log and ktap.log.
+    #[arg(long)]
+    out: PathBuf,
+    /// The guest's architecture (the QEMU machine, its console and the
+    /// port the guest runner writes to).
+    #[arg(long, value_enum, default_value = "x86_64")]
+    arch: qemu::Arch,
+    /// Extra kernel command line words.
+    #[arg(long, default_value = "")]
+    append: String,
+    /// Hard limit on the whole run, in seconds.
+    #[arg(long, default_value_t = 300)]
+    timeout: u64,
+    /// Number of virtual CPUs.
+    #[arg(long, default_value_t = 2)]
+    cpus: u32,
+    /// A file that receives "PASSED FAILED".
+    #[arg(long)]
+    counts: Option<PathBuf>,
+    /// Print everything the guest runner printed.
+    #[arg(long)]
+    show_output: bool,
+}
 
 struct Args {
     boot: qemu::Boot,
@@ -29,47 +78,22 @@ struct Args {
     show_output: bool,
 }
 
-fn parse_args() -> Result<Args> {
-    let mut it = std::env::args().skip(1);
-    match it.next().as_deref() {
-        Some("boot") => {}
-        other => bail!("usage: testbed boot --kernel K --initrd I --out DIR [...] (got {other:?})"),
-    }
-    let mut kernel = None;
-    let mut initrd = None;
-    let mut out = None;
-    let mut append = String::new();
-    let mut timeout = 300;
-    let mut cpus = 2;
-    let mut counts = None;
-    let mut show_output = false;
-    while let Some(arg) = it.next() {
-        let mut value = || it.next().with_context(|| format!("{arg} needs a value"));
-        match arg.as_str() {
-            "--kernel" => kernel = Some(PathBuf::from(value()?)),
-            "--initrd" => initrd = Some(PathBuf::from(value()?)),
-            "--out" => out = Some(PathBuf::from(value()?)),
-            "--append" => append = value()?,
-            "--timeout" => timeout = value()?.parse().context("--timeout takes seconds")?,
-            "--cpus" => cpus = value()?.parse().context("--cpus takes a number")?,
-            "--counts" => counts = Some(PathBuf::from(value()?)),
-            "--show-output" => show_output = true,
-            _ => bail!("unknown argument {arg}"),
-        }
-    }
-    Ok(Args {
+fn parse_args() -> Args {
+    let Command::Boot(a) = Cli::parse().command;
+    Args {
         boot: qemu::Boot {
-            kernel: kernel.context("--kernel is required")?,
-            initrd: initrd.context("--initrd is required")?,
-            out_dir: out.context("--out is required")?,
-            append,
-            timeout: Duration::from_secs(timeout),
-            cpus,
-            qemu: std::env::var("QEMU").unwrap_or_else(|_| "qemu-system-x86_64".into()),
+            kernel: a.kernel,
+            initrd: a.initrd,
+            out_dir: a.out,
+            append: a.append,
+            timeout: Duration::from_secs(a.timeout),
+            cpus: a.cpus,
+            qemu: std::env::var("QEMU").unwrap_or_else(|_| a.arch.qemu().into()),
+            arch: a.arch,
         },
-        counts,
-        show_output,
-    })
+        counts: a.counts,
+        show_output: a.show_output,
+    }
 }
 
 fn print_tail(console: &str) {
@@ -92,7 +116,7 @@ fn main() {
 }
 
 fn run() -> Result<bool> {
-    let args = parse_args()?;
+    let args = parse_args();
     let run = args.boot.run()?;
     if args.show_output {
         print!("{}", run.output);

@@ -3,19 +3,84 @@
 //! Boots the test kernel under QEMU (TCG, never KVM: on these machines
 //! QEMU hangs with it) with a hard timeout.
 //!
-//! The kernel console goes to the first serial port and the guest test
-//! runner's KTAP output to the second, so kernel messages never interleave
-//! with results.
+//! The kernel console goes to one port and the guest test runner's KTAP
+//! output to another, so kernel messages never interleave with results:
+//! on x86_64 two serial ports, on arm64 (QEMU's `virt` machine has one
+//! UART) the UART and a virtio console. The guest's /init reads which
+//! port is its output from `kfunc_rs.out=` on the kernel command line.
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// A guest architecture: the QEMU machine and its ports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Arch {
+    /// x86_64: QEMU's default PC; console ttyS0, output ttyS1.
+    #[value(name = "x86_64")]
+    X86_64,
+    /// arm64: QEMU's `virt`; console ttyAMA0 (PL011), output hvc0.
+    #[value(name = "arm64")]
+    Arm64,
+}
+
+impl Arch {
+    /// The QEMU system emulator of this architecture.
+    pub fn qemu(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "qemu-system-x86_64",
+            Arch::Arm64 => "qemu-system-aarch64",
+        }
+    }
+
+    /// The machine and CPU arguments.
+    fn machine(self) -> &'static [&'static str] {
+        match self {
+            Arch::X86_64 => &["-cpu", "max"],
+            // Under TCG, QEMU's own (`impdef`) pointer authentication
+            // algorithm is much faster to emulate than the architected one.
+            Arch::Arm64 => &["-machine", "virt", "-cpu", "max,pauth-impdef=on"],
+        }
+    }
+
+    /// The guest's console device.
+    fn console(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "ttyS0",
+            Arch::Arm64 => "ttyAMA0",
+        }
+    }
+
+    /// The guest device of the second port, which the guest runner
+    /// writes to.
+    fn output(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "ttyS1",
+            Arch::Arm64 => "hvc0",
+        }
+    }
+
+    /// The arguments that connect QEMU's chardev `output` to that device.
+    fn output_args(self) -> &'static [&'static str] {
+        match self {
+            Arch::X86_64 => &["-serial", "chardev:output"],
+            Arch::Arm64 => &[
+                "-device",
+                "virtio-serial-device",
+                "-device",
+                "virtconsole,chardev=output",
+            ],
+        }
+    }
+}
+
 /// What to boot.
 #[derive(Debug, Clone)]
 pub struct Boot {
-    /// The kernel image (bzImage).
+    /// The guest's architecture.
+    pub arch: Arch,
+    /// The kernel image (bzImage, Image).
     pub kernel: PathBuf,
     /// The initramfs.
     pub initrd: PathBuf,
@@ -58,7 +123,8 @@ pub struct Run {
 impl Boot {
     fn command(&self, console: &Path, output: &Path) -> Command {
         let mut cmd = Command::new(&self.qemu);
-        cmd.args(["-accel", "tcg", "-cpu", "max", "-m", "1024", "-no-reboot"])
+        cmd.args(["-accel", "tcg", "-m", "1024", "-no-reboot"])
+            .args(self.arch.machine())
             .args(["-display", "none", "-monitor", "none", "-nodefaults"])
             .arg("-smp")
             .arg(self.cpus.to_string())
@@ -68,7 +134,9 @@ impl Boot {
             .arg(&self.initrd)
             .arg("-append")
             .arg(format!(
-                "console=ttyS0 panic=-1 oops=panic loglevel=7 {}",
+                "console={} panic=-1 oops=panic loglevel=7 kfunc_rs.out={} {}",
+                self.arch.console(),
+                self.arch.output(),
                 self.append
             ))
             .arg("-chardev")
@@ -76,7 +144,7 @@ impl Boot {
             .args(["-serial", "chardev:console"])
             .arg("-chardev")
             .arg(format!("file,id=output,path={}", output.display()))
-            .args(["-serial", "chardev:output"])
+            .args(self.arch.output_args())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());

@@ -1,0 +1,303 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""make bench: turns the raw figures scripts/bench.sh collected into a
+table (printed), BENCHMARKS.md and Documentation/bench-call-cost.svg
+(gnuplot).
+
+    bench-report.py <work dir> <kfunc-rs root> <build.env>
+"""
+
+import datetime
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+
+def read_env(path):
+    env = {}
+    for line in open(path):
+        m = re.match(r"^([A-Z_]+)='(.*)'$", line.strip())
+        if m:
+            env[m.group(1)] = m.group(2)
+    return env
+
+
+def spread(values):
+    """median, min, max"""
+    return statistics.median(values), min(values), max(values)
+
+
+def cmd(*args):
+    try:
+        return subprocess.run(args, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
+
+
+def jit_listings(guest, work):
+    """Disassembles the `jited <variant> <addr> <hex>` lines of the guest
+    with LLVM's tools; returns variant -> instruction lines, with call
+    targets named from the `ksym <name> <addr>` lines."""
+    ksyms = {}
+    for line in guest:
+        m = re.match(r"^ksym (\w+) ([0-9a-f]+)$", line.strip())
+        if m:
+            ksyms[int(m.group(2), 16)] = m.group(1)
+    suffix = os.environ.get("LLVM_SUFFIX", "-19")
+    bfd = {"x86_64": "elf64-x86-64", "arm64": "elf64-littleaarch64"}[os.environ.get("KERNEL_ARCH", "x86_64")]
+    listings = {}
+    for line in guest:
+        m = re.match(r"^jited (\w+) ([0-9a-f]+) ([0-9a-f]+)$", line.strip())
+        if not m:
+            continue
+        name, addr = m.group(1), int(m.group(2), 16)
+        raw = os.path.join(work, f"jit-{name}.bin")
+        elf = os.path.join(work, f"jit-{name}.o")
+        with open(raw, "wb") as f:
+            f.write(bytes.fromhex(m.group(3)))
+        subprocess.run([f"llvm-objcopy{suffix}", "-I", "binary", "-O", bfd,
+                        "--rename-section=.data=.text,alloc,load,readonly,code", raw, elf], check=True)
+        text = subprocess.run([f"llvm-objdump{suffix}", "-d", "--no-show-raw-insn",
+                               f"--adjust-vma={addr:#x}", elf],
+                              capture_output=True, text=True, check=True).stdout
+        insns = []
+        for l in text.splitlines():
+            mm = re.match(r"^\s*([0-9a-f]+):\s+(.*)$", l)
+            if not mm:
+                continue
+            insn = re.sub(r"\s+<[^>]*>", "", mm.group(2)).strip()
+            t = re.search(r"(call\w*|bl)\s+0x([0-9a-f]+)", insn)
+            if t and int(t.group(2), 16) in ksyms:
+                insn = f"{t.group(1)}\t{ksyms[int(t.group(2), 16)]}"
+            insns.append(f"  {int(mm.group(1), 16) - addr:4x}: {insn}")
+        listings[name] = insns
+    return listings
+
+
+def normalized(listing):
+    """A JIT listing with the measured callee's name made neutral."""
+    return [re.sub(r"\b(bench_add_\w+|bpf_get_numa_node_id)\b", "CALLEE", l) for l in listing]
+
+
+def main():
+    work, root, env_file = sys.argv[1:4]
+    env = read_env(env_file)
+    guest = open(os.path.join(work, "guest")).read().splitlines()
+
+    # Call cost: per variant, ns per call of each round.
+    calls = {}
+    for line in guest:
+        m = re.match(r"^bench (\w+) (\d+) ([\d.]+)$", line.strip())
+        if m:
+            calls.setdefault(m.group(1), []).append((int(m.group(2)), float(m.group(3))))
+    if not calls:
+        sys.exit("bench-report: the guest printed no bench lines")
+    per_round = {v: dict(s) for v, s in calls.items()}
+    rounds = sorted(set.intersection(*(set(d) for d in per_round.values())))
+
+    def ratios(a, b):
+        return [per_round[a][r] / per_round[b][r] for r in rounds]
+
+    modules = {}
+    for line in guest:
+        m = re.match(r"^module (\w+) ([\d.]+) (\d+)$", line.strip())
+        if m:
+            modules[m.group(1)] = (float(m.group(2)), int(m.group(3)))
+
+    builds = {}
+    for line in open(os.path.join(work, "builds")):
+        name, secs, rebuild, size, path = line.split()
+        builds[name] = (float(secs), None if rebuild == "-" else float(rebuild), int(size), path)
+    btf = {}
+    for line in open(os.path.join(work, "btf-times")):
+        elf, pahole, ours = line.split()
+        # The first build's (the cold one; a rebuild repeats the step).
+        btf.setdefault(os.path.basename(elf).removesuffix(".ko"), (float(pahole), float(ours)))
+
+    # Instructions of each function in the disassembly, up to its first
+    # return or tail jump (what follows is int3/nop padding).
+    insns, listing, current = {}, {}, None
+    for line in open(os.path.join(work, "disasm")):
+        m = re.match(r"^[0-9a-f]+ <(\w+)>:$", line.strip())
+        if m:
+            current = m.group(1)
+            insns[current] = 0
+            listing[current] = []
+        elif current and re.match(r"^\s+[0-9a-f]+:\s", line):
+            insns[current] += 1
+            listing[current].append(line.rstrip())
+            if re.search(r"\s(retq|ret|jmp)\b", line):
+                current = None
+        elif not line.strip():
+            current = None
+
+    jit = jit_listings(guest, work)
+
+    alloc = {}
+    for line in open(os.path.join(work, "alloc")):
+        parts = line.split()
+        alloc[parts[0]] = sum(int(p.split(":")[1], 16) for p in parts[1:])
+    kfuncs = {}
+    for line in open(os.path.join(work, "kfuncs")):
+        name, n = line.split()
+        kfuncs[name] = int(n)
+    ko_size = {}
+    for line in open(os.path.join(work, "sizes")):
+        parts = line.split()
+        ko_size[parts[0]] = int(parts[1])
+
+    out = []
+    w = out.append
+    w("# kfunc-rs benchmarks")
+    w("")
+    w("Written by `make bench` (scripts/bench.sh, scripts/bench-report.py); every figure")
+    w("below comes from one run. Do not edit.")
+    w("")
+    w(f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
+    w(f"- kernel: {os.path.basename(env.get('KBUILD', '?'))} (QEMU TCG guest, {os.cpu_count()} host cores)")
+    w(f"- rustc: {cmd(os.environ.get('KRUSTC', '/usr/bin/rustc'), '--version')}")
+    w(f"- clang: {cmd('clang' + os.environ.get('LLVM_SUFFIX', '-19'), '--version').splitlines()[0]}")
+    w(f"- host: {cmd('uname', '-srm')}, {os.cpu_count()} cores")
+    w("")
+    w("## 1. Call cost")
+    w("")
+    w(f"A syscall program calls the function 2^20 times in an open-coded loop; one")
+    w(f"BPF_PROG_TEST_RUN is timed from the guest. {len(rounds)} rounds, the variants")
+    w("interleaved (the order rotates every round), in one boot. Under TCG the")
+    w("times are a proxy: the machine code below is the other half of the answer.")
+    w("")
+    w("| variant | ns/call median | min | max |")
+    w("|---|---|---|---|")
+    for v in ["rust", "c", "shim", "helper", "empty"]:
+        if v in per_round:
+            med, lo, hi = spread([per_round[v][r] for r in rounds])
+            w(f"| {v} | {med:.2f} | {lo:.2f} | {hi:.2f} |")
+    w("")
+    w("Ratios per round (median, min, max):")
+    w("")
+    w("| ratio | median | min | max |")
+    w("|---|---|---|---|")
+    pairs = [("rust", "c"), ("rust", "shim")]
+    for a, b in pairs:
+        med, lo, hi = spread(ratios(a, b))
+        w(f"| {a}/{b} | {med:.3f} | {lo:.3f} | {hi:.3f} |")
+    # Net of the empty loop's cost, which all share.
+    net = [(per_round["rust"][r] - per_round["empty"][r]) / (per_round["c"][r] - per_round["empty"][r])
+           for r in rounds if per_round["c"][r] > per_round["empty"][r]]
+    if net:
+        med, lo, hi = spread(net)
+        w(f"| rust/c, net of the empty loop | {med:.3f} | {lo:.3f} | {hi:.3f} |")
+    w("")
+    w("![call cost](Documentation/bench-call-cost.svg)")
+    w("")
+    w("Machine code (llvm-objdump of the built modules; instructions):")
+    w("")
+    w("| function | instructions |")
+    w("|---|---|")
+    for f in ["bench_add_rs", "bench_add_c", "bench_add_shim", "bench_add_shim_impl"]:
+        w(f"| {f} | {insns.get(f, '?')} |")
+    w("")
+    w("```")
+    for f in ["bench_add_rs", "bench_add_c", "bench_add_shim", "bench_add_shim_impl"]:
+        w(f"{f}:")
+        out.extend(listing.get(f, []))
+    w("```")
+    w("")
+    w("### The JITed loops")
+    w("")
+    w("Each loop program's machine code as the kernel's JIT made it (read back")
+    w("from the guest with `bpf_prog_get_info_by_fd`, disassembled here), call")
+    w("targets named from the guest's /proc/kallsyms:")
+    w("")
+    base = jit.get("c")
+    for v in ["rust", "shim", "helper", "empty"]:
+        if v in jit and base:
+            same = normalized(jit[v]) == normalized(base)
+            w(f"- `loop_{v}` against `loop_c`: "
+              + ("identical but for the callee" if same else
+                 f"{len(jit[v])} instructions against {len(base)}, see below"))
+    w("")
+    w("```")
+    for v in ["rust", "c"]:
+        if v in jit:
+            w(f"loop_{v}:")
+            out.extend(jit[v])
+    w("```")
+    w("")
+    w("## 2. Build cost")
+    w("")
+    w("`samples` is this tree's Kbuild (the sample, the features module and")
+    w("bpf_testmod_rs) built from scratch; `scale_<lang>_<n>` are generated")
+    w("modules of n kfuncs (scripts/bench-gen.sh). A cold build starts from an")
+    w("empty output folder (for Rust that includes the kfunc crate's bindgen and")
+    w("metadata); a rebuild follows an edit of the module's source. The BTF")
+    w("step is pahole plus kfunc-btf, timed inside the cold build.")
+    w("")
+    w("| module | cold build s | rebuild s | pahole s | kfunc-btf s | BTF step share of the cold build |")
+    w("|---|---|---|---|---|---|")
+    for name in ["samples", "scale_rs_10", "scale_rs_100", "scale_rs_1000", "scale_c_1000"]:
+        if name not in builds:
+            continue
+        total, rebuild = builds[name][0], builds[name][1]
+        if name == "samples":
+            mods = ("rust_kfunc_sample", "rust_kfunc_features", "bpf_testmod_rs")
+        else:
+            mods = (name,)
+        steps = [btf[m] for m in mods if m in btf]
+        re_s = f"{rebuild:.1f}" if rebuild is not None else "-"
+        if steps:
+            pahole, ours = sum(s[0] for s in steps), sum(s[1] for s in steps)
+            w(f"| {name} | {total:.1f} | {re_s} | {pahole:.2f} | {ours:.3f} | {(pahole + ours) / total * 100:.0f} % |")
+        else:
+            w(f"| {name} | {total:.1f} | {re_s} | - | - | - |")
+    rs, c = builds.get("scale_rs_1000"), builds.get("scale_c_1000")
+    if rs and c:
+        w("")
+        w(f"1000 kfuncs, Rust/C: cold build {rs[0] / c[0]:.2f}x, rebuild {rs[1] / c[1]:.2f}x.")
+    w("")
+    w("## 3. Scale and footprint")
+    w("")
+    w("`/proc/modules` gives the loaded size in pages; the allocated sections")
+    w("(SHF_ALLOC, `.init*` excluded: what stays in memory) are exact.")
+    w("")
+    w("| module | kfuncs | insmod ms | loaded bytes (/proc/modules) | allocated section bytes | per kfunc | .ko bytes |")
+    w("|---|---|---|---|---|---|---|")
+    for name in ["rust_kfunc_sample", "kfunc_sample_c", "scale_rs_1000", "scale_c_1000"]:
+        if name in modules and name in kfuncs:
+            ms, size = modules[name]
+            n = kfuncs[name]
+            a = alloc.get(name)
+            per = f"{a / n:.1f}" if a else "?"
+            w(f"| {name} | {n} | {ms:.1f} | {size} | {a} | {per} | {ko_size.get(name, '?')} |")
+    w("")
+    open(os.path.join(root, "BENCHMARKS.md"), "w").write("\n".join(out) + "\n")
+    print("\n".join(out))
+
+    # The chart: each variant's per-round ns/call.
+    data = os.path.join(work, "calls.dat")
+    variants = [v for v in ["rust", "c", "shim", "helper", "empty"] if v in per_round]
+    with open(data, "w") as f:
+        for i, v in enumerate(variants):
+            for r in rounds:
+                f.write(f"{i} {per_round[v][r]}\n")
+    svg = os.path.join(root, "Documentation", "bench-call-cost.svg")
+    tics = ", ".join(f'"{v}" {i}' for i, v in enumerate(variants))
+    script = f"""
+set terminal svg size 640,400 dynamic
+set output '{svg}'
+set title 'kfunc call cost, {len(rounds)} rounds (QEMU TCG)'
+set ylabel 'ns per call'
+set xtics ({tics})
+set xrange [-0.5:{len(variants) - 0.5}]
+set style fill solid 0.25
+set boxwidth 0.5
+unset key
+plot '{data}' using 1:2 with points pt 7 ps 0.6
+"""
+    subprocess.run(["gnuplot"], input=script, text=True, check=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# make bench: the cost of a Rust kfunc against a C one and the C-shim
+# pattern, in one run (never part of make check, which runs a smoke test
+# of the same code). Prints a table and rewrites BENCHMARKS.md and
+# Documentation/bench-call-cost.svg (scripts/bench-report.py):
+#  1. call cost: testing/bench's kfunc in four ways, timed in one boot
+#     (testing/guest/src/bench.rs), and the four functions' machine code;
+#  2. build cost: the BTF step against the module build, for the sample
+#     and for generated modules of 10, 100 and 1000 kfuncs (Rust), and
+#     1000 (C);
+#  3. scale and footprint: the 1000-kfunc modules' insmod time and sizes,
+#     and the sample against its C twin.
+. "$(dirname "$0")/common.sh"
+
+"$KFUNC_RS_ROOT/scripts/deps.sh" gnuplot-nox
+env_file=$("$KFUNC_RS_ROOT/scripts/build.sh")
+# shellcheck disable=SC1090
+. "$env_file"
+work=$OUT/bench-run
+rm -rf "$work"
+mkdir -p "$work"
+bin=$(dirname "$KFUNC_BTF")
+objdump=llvm-objdump$LLVM_SUFFIX
+now() { date +%s.%N; }
+
+log "build cost: generated modules of 10, 100 and 1000 kfuncs"
+: >"$work/btf-times"
+: >"$work/builds"
+for spec in rs:10 rs:100 rs:1000 c:1000; do
+	lang=${spec%:*} n=${spec#*:}
+	src=$work/gen-$lang-$n
+	"$KFUNC_RS_ROOT/scripts/bench-gen.sh" "$src" "$lang" "$n"
+	t0=$(now)
+	# shellcheck disable=SC2046 # make arguments
+	KFUNC_RS_BTF_TIMES=$work/btf-times kmake "$KBUILD" "$src" "$src/out" "$src/build.log" \
+		KFUNC_RS="$KFUNC_RS_ROOT" $(btf_step_args "$KFUNC_BTF") || die "building $src failed"
+	t1=$(now)
+	# Rebuilt after an edit (the kfunc crate and its bindings stay built):
+	# what a module's author waits for.
+	touch "$src"/scale_*."$lang"
+	# shellcheck disable=SC2046 # make arguments
+	kmake "$KBUILD" "$src" "$src/out" "$src/rebuild.log" KFUNC_RS="$KFUNC_RS_ROOT" \
+		$(btf_step_args "$KFUNC_BTF") || die "rebuilding $src failed"
+	t2=$(now)
+	ko=$(built_modules "$src/out")
+	echo "scale_${lang}_$n $(echo "$t1 - $t0" | bc) $(echo "$t2 - $t1" | bc) $(stat -c %s "$ko") $ko" >>"$work/builds"
+done
+log "build cost: the sample module, rebuilt"
+sample=$work/sample
+t0=$(now)
+# shellcheck disable=SC2046 # make arguments
+KFUNC_RS_BTF_TIMES=$work/btf-times kmake "$KBUILD" "$KFUNC_RS_ROOT" "$sample" "$sample.log" \
+	$(btf_step_args "$KFUNC_BTF") || die "building the sample failed"
+t1=$(now)
+echo "samples $(echo "$t1 - $t0" | bc) - 0 -" >>"$work/builds"
+
+log "machine code of the four functions"
+{
+	"$objdump" -d --no-show-raw-insn --disassemble-symbols=bench_add_rs "$OUT/bench/bench_rs.ko"
+	"$objdump" -d --no-show-raw-insn --disassemble-symbols=bench_add_c,bench_add_shim,bench_add_shim_impl \
+		"$OUT/bench/bench_c.ko"
+} >"$work/disasm" || die "$objdump failed"
+
+log "call cost and scale: booting the test kernel (QEMU, TCG)"
+scale=$(awk '/^scale_.*_1000 / { print $4 }' "$work/builds")
+sed -e "s|^MODULES='|MODULES='$(echo $scale) |" "$env_file" >"$work/bench.env"
+"$KFUNC_RS_ROOT/scripts/boot.sh" "$work/bench.env" bench --show-output --timeout 900 >"$work/guest" 2>&1 ||
+	{ tail -n 40 "$work/guest" >&2; die "the bench boot failed"; }
+
+for ko in "$OUT/modules/samples/rust_kfunc_sample.ko" "$OUT/c_twin/kfunc_sample_c.ko" $scale \
+	"$OUT/bench/bench_rs.ko" "$OUT/bench/bench_c.ko"; do
+	echo "$(basename "$ko" .ko) $(stat -c %s "$ko") $(llvm-size"$LLVM_SUFFIX" -A "$ko" | awk 'NR > 2 && $1 != "Total" { print $1 "=" $2 }' | tr '\n' ' ')"
+done >"$work/sizes"
+# Kfuncs per module (set entries; a kfunc in two sets counts twice).
+for ko in "$OUT/modules/samples/rust_kfunc_sample.ko" "$OUT/c_twin/kfunc_sample_c.ko" $scale; do
+	echo "$(basename "$ko" .ko) $("$KFUNC_BTF" sets "$ko" | grep -c ' id ')"
+done >"$work/kfuncs"
+# Sections the module loader keeps (SHF_ALLOC, not freed after init),
+# per module: name:size (hex).
+for ko in "$OUT/modules/samples/rust_kfunc_sample.ko" "$OUT/c_twin/kfunc_sample_c.ko" $scale; do
+	echo "$(basename "$ko" .ko) $(readelf -SW "$ko" | sed -n 's/^ *\[ *[0-9]*\] //p' |
+		awk '$7 ~ /A/ && $1 !~ /^\.init/ { print $1 ":" $5 }' | tr '\n' ' ')"
+done >"$work/alloc"
+
+KERNEL_ARCH=$KERNEL_ARCH LLVM_SUFFIX=$LLVM_SUFFIX KRUSTC=$KRUSTC python3 "$KFUNC_RS_ROOT/scripts/bench-report.py" "$work" "$KFUNC_RS_ROOT" "$env_file"
