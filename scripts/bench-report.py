@@ -71,6 +71,13 @@ def jit_listings(guest, work):
             t = re.search(r"(call\w*|bl)\s+0x([0-9a-f]+)", insn)
             if t and int(t.group(2), 16) in ksyms:
                 insn = f"{t.group(1)}\t{ksyms[int(t.group(2), 16)]}"
+            # Branch targets inside the program, as offsets from its start.
+            size = len(m.group(3)) // 2
+
+            def rel(a):
+                v = int(a.group(1), 16)
+                return f"+{v - addr:#x}" if addr <= v < addr + size else a.group(0)
+            insn = re.sub(r"0x([0-9a-f]{9,16})\b", rel, insn)
             insns.append(f"  {int(mm.group(1), 16) - addr:4x}: {insn}")
         listings[name] = insns
     return listings
@@ -163,7 +170,7 @@ def main():
     w("")
     w("## 1. Call cost")
     w("")
-    w(f"A syscall program calls the function 2^20 times in an open-coded loop; one")
+    w(f"A syscall program calls the function 2^22 times in an open-coded loop; one")
     w(f"BPF_PROG_TEST_RUN is timed from the guest. {len(rounds)} rounds, the variants")
     w("interleaved (the order rotates every round), in one boot. Under TCG the")
     w("times are a proxy: the machine code below is the other half of the answer.")
@@ -204,6 +211,22 @@ def main():
         w(f"{f}:")
         out.extend(listing.get(f, []))
     w("```")
+    w("")
+    rs_fn, c_fn = listing.get("bench_add_rs", []), listing.get("bench_add_c", [])
+    fentry = any(re.search(r"\bnop[lw]?\s+(0x0)?\(%rax,%rax", l) for l in c_fn[:3])
+    w(f"The Rust kfunc is {insns.get('bench_add_rs', '?')} instructions, the C one "
+      f"{insns.get('bench_add_c', '?')}: both are `endbr64` (IBT) and the addition.")
+    if fentry and not any("nop" in l for l in rs_fn):
+        w("The C kfunc's extra instruction is the 5-byte `nop` that `-mfentry`/`-mrecord-mcount`")
+        w("put at every C function's entry, which ftrace patches into a call when a")
+        w("tracer or a BPF trampoline (fentry/fexit) attaches. The kernel builds Rust without")
+        w("that instrumentation, so a Rust kfunc is one `nop` shorter and cannot be traced")
+        w("by function: a difference of the kernel's Rust support, not of kfunc-rs")
+        w("(Documentation/rust/kfuncs.rst, Limitations). No panic path, stack probe, bounds")
+        w("check or frame setup is generated for the Rust kfunc.")
+    w("The C shim is the C wrapper (`endbr64`, the ftrace `nop`, a tail `jmp`) and")
+    w("then the Rust function (`endbr64` and the addition): one jump and one")
+    w("`endbr64` more than either direct kfunc.")
     w("")
     w("### The JITed loops")
     w("")
@@ -284,17 +307,23 @@ def main():
                 f.write(f"{i} {per_round[v][r]}\n")
     svg = os.path.join(root, "Documentation", "bench-call-cost.svg")
     tics = ", ".join(f'"{v}" {i}' for i, v in enumerate(variants))
+    # One box per variant: its rounds' median, quartiles and range.
+    boxes = ", ".join(f"'{data}' using ({i}):($1 == {i} ? $2 : NaN) with boxplot lc rgb '#4060a0'"
+                      for i in range(len(variants)))
     script = f"""
 set terminal svg size 640,400 dynamic
 set output '{svg}'
-set title 'kfunc call cost, {len(rounds)} rounds (QEMU TCG)'
+set title 'kfunc call cost, {len(rounds)} rounds interleaved in one boot (QEMU TCG)'
 set ylabel 'ns per call'
 set xtics ({tics})
 set xrange [-0.5:{len(variants) - 0.5}]
 set style fill solid 0.25
+set style boxplot nooutliers
 set boxwidth 0.5
+set grid ytics
 unset key
-plot '{data}' using 1:2 with points pt 7 ps 0.6
+plot {boxes}, \\
+     '{data}' using ($1 + 0.3):2 with points pt 7 ps 0.4 lc rgb '#a04040'
 """
     subprocess.run(["gnuplot"], input=script, text=True, check=True)
 

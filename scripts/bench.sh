@@ -63,9 +63,9 @@ log "machine code of the four functions"
 } >"$work/disasm" || die "$objdump failed"
 
 log "call cost and scale: booting the test kernel (QEMU, TCG)"
-scale=$(awk '/^scale_.*_1000 / { print $4 }' "$work/builds")
+scale=$(awk '/^scale_.*_1000 / { print $5 }' "$work/builds")
 sed -e "s|^MODULES='|MODULES='$(echo $scale) |" "$env_file" >"$work/bench.env"
-"$KFUNC_RS_ROOT/scripts/boot.sh" "$work/bench.env" bench --show-output --timeout 900 >"$work/guest" 2>&1 ||
+"$KFUNC_RS_ROOT/scripts/boot.sh" "$work/bench.env" bench --show-output --timeout 900 --cpus 1 >"$work/guest" 2>&1 ||
 	{ tail -n 40 "$work/guest" >&2; die "the bench boot failed"; }
 
 for ko in "$OUT/modules/samples/rust_kfunc_sample.ko" "$OUT/c_twin/kfunc_sample_c.ko" $scale \

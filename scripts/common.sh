@@ -178,25 +178,49 @@ write_atomic() {
 # kfunc-rs module, <module>.kfuncs.h from its final BTF: BPF programs
 # include those instead of hand-written prototypes.
 bpf_headers() {
-	local kbuild=$1 bpftool=$2 kfunc_btf=$3 inc=$4 m
+	local kbuild=$1 bpftool=$2 kfunc_btf=$3 inc=$4 m h
 	shift 4
 	mkdir -p "$inc"
 	if ! [ -f "$inc/vmlinux.h" ] || [ "$kbuild/vmlinux" -nt "$inc/vmlinux.h" ]; then
 		"$bpftool" btf dump file "$kbuild/vmlinux" format c | write_atomic "$inc/vmlinux.h"
 	fi
 	for m in "$@"; do
-		"$kfunc_btf" header --base "$kbuild/vmlinux" "$m" -o "$inc/$(basename "${m%.ko}").kfuncs.h" \
-			|| die "kfunc-btf header $m failed"
+		h=$inc/$(basename "${m%.ko}").kfuncs.h
+		"$kfunc_btf" header --base "$kbuild/vmlinux" "$m" -o "$h.new" || die "kfunc-btf header $m failed"
+		# Replaced only when it changes, so that programs including it
+		# are rebuilt only then (bpf_cc).
+		if cmp -s "$h.new" "$h"; then rm -f "$h.new"; else mv -f "$h.new" "$h"; fi
 	done
 }
 
 # bpf_cc <source.bpf.c> <object> [clang args...]: compiles a BPF program
-# for the test kernel (x86, -mcpu=v3, with BTF); the object appears only
-# when the compile succeeds.
+# for the test kernel (its architecture, -mcpu=v3, with BTF), unless the
+# object is up to date; the object appears only when the compile
+# succeeds.
 bpf_cc() {
 	local c=$1 o=$2
 	shift 2
+	up_to_date "$o" "$*" && return 0
 	"$CLANG" -g -O2 -target bpf -D__TARGET_ARCH_"$BPF_TARGET_ARCH" -mcpu=v3 -Wall -Wno-missing-declarations \
-		"$@" -c "$c" -o "$o.tmp" || { rm -f "$o.tmp"; die "compiling $c failed"; }
-	mv -f "$o.tmp" "$o"
+		"$@" -MD -MF "$o.d.tmp" -c "$c" -o "$o.tmp" || { rm -f "$o.tmp" "$o.d.tmp"; die "compiling $c failed"; }
+	compiled "$o" "$*"
+}
+
+# up_to_date <object> <flags>: whether <object> was compiled with <flags>
+# after every file it was compiled from (its dependency file, <object>.d,
+# which clang's -MD wrote, names them) last changed.
+up_to_date() {
+	local o=$1 dep
+	[ -f "$o" ] && [ -f "$o.d" ] && [ -f "$o.flags" ] && [ "$(cat "$o.flags")" = "$2" ] || return 1
+	for dep in $(sed -e 's/^[^:]*://' -e 's/\\$//' "$o.d"); do
+		[ "$dep" -ot "$o" ] || return 1
+	done
+}
+
+# compiled <object> <flags>: puts a compile's <object>.tmp and
+# <object>.d.tmp in place, and records its flags, for up_to_date.
+compiled() {
+	mv -f "$1.d.tmp" "$1.d"
+	echo "$2" >"$1.flags"
+	mv -f "$1.tmp" "$1"
 }

@@ -66,13 +66,15 @@ objects=$( {
 for obj in $objects; do
 	c=$sel/progs/$obj.c
 	[ -f "$c" ] || die "$obj: no $c in the kernel tree"
-	# shellcheck disable=SC2086 # $sys_includes is a list of options
-	"$CLANG" -g -O2 -target bpf -D__TARGET_ARCH_"$BPF_TARGET_ARCH" -mcpu=v3 -Wno-missing-declarations \
-		-Wno-compare-distinct-pointer-types -I"$OUT/include" -I"$tools/include" -I"$sel" -I"$sel/progs" -I"$sel/libarena/include" \
-		-I"$src/tools/include/uapi" -I"$src/tools/include" $sys_includes -c "$c" -o "$out/bpf/$obj.bpf.o.tmp" \
-		2>"$out/bpf/$obj.log" || { cat "$out/bpf/$obj.log" >&2; die "compiling $c failed"; }
-	mv -f "$out/bpf/$obj.bpf.o.tmp" "$out/bpf/$obj.bpf.o"
-	objs="$objs $out/bpf/$obj.bpf.o"
+	o=$out/bpf/$obj.bpf.o
+	flags=(-g -O2 -target bpf -D__TARGET_ARCH_"$BPF_TARGET_ARCH" -mcpu=v3 -Wno-missing-declarations
+		-Wno-compare-distinct-pointer-types -I"$OUT/include" -I"$tools/include" -I"$sel" -I"$sel/progs"
+		-I"$sel/libarena/include" -I"$src/tools/include/uapi" -I"$src/tools/include" $sys_includes)
+	objs="$objs $o"
+	up_to_date "$o" "${flags[*]}" && continue
+	"$CLANG" "${flags[@]}" -MD -MF "$o.d.tmp" -c "$c" -o "$o.tmp" 2>"$out/bpf/$obj.log" ||
+		{ cat "$out/bpf/$obj.log" >&2; die "compiling $c failed"; }
+	compiled "$o" "${flags[*]}"
 done
 
 echo "CONFORMANCE_MODULES='$out/c_testmod/bpf_testmod.ko'"

@@ -15,7 +15,7 @@
 
 char _license[] SEC("license") = "GPL";
 
-#define BENCH_LOOPS (1 << 20)
+#define BENCH_LOOPS (1 << 22)
 
 /* Keeps each loop's result observable. */
 u64 sink;

@@ -18,7 +18,7 @@ use anyhow::{ensure, Context, Result};
 use libbpf_rs::Object;
 
 /// The loop length of testing/bench/bench.bpf.c (`BENCH_LOOPS`).
-pub const LOOPS: u64 = 1 << 20;
+pub const LOOPS: u64 = 1 << 22;
 
 /// The variants: name, program.
 pub const VARIANTS: [(&str, &str); 5] = [
@@ -166,7 +166,7 @@ fn main(rounds: usize) -> Result<()> {
 }
 
 /// The rounds of `make bench`.
-pub const ROUNDS: usize = 15;
+pub const ROUNDS: usize = 31;
 
 /// `make bench`'s guest side, as one test (its figures are printed
 /// between the KTAP lines).
