@@ -10,6 +10,8 @@
 #   make bench    Rust kfuncs against C and the C shim: BENCHMARKS.md
 #   make quick ONLY=sample   rebuild and run one group of guest tests
 #   make fuzz     fuzz kfunc-btf's parsers, 10 minutes each
+#   make stress   the stress tests at full length (TARGET=7.3-x86_64-debug:
+#                 on the debug kernel)
 #
 # KDIR=<prepared kernel build> uses your kernel instead of the cached one.
 # Caches live in $(KFUNC_RS_CACHE) (default ~/.cache/kfunc-rs).
@@ -21,7 +23,7 @@ settings := KDIR KFUNC_RS_CACHE TARGET KERNEL_PKG_VERSION KERNEL_PKG_SUITE KERNE
 	    KERNEL_SRC_SHA256 LLVM_SUFFIX KRUSTC BOOT_TIMEOUT
 $(foreach v,$(settings),$(if $(filter undefined,$(origin $(v))),,$(eval export $(v))))
 
-.PHONY: run check quick bench fuzz deps kernel build new env clean distclean help
+.PHONY: run check quick bench fuzz stress deps kernel build new env clean distclean help
 
 run:
 	@scripts/run.sh
@@ -35,9 +37,13 @@ bench:
 fuzz:
 	@scripts/fuzz.sh $(or $(FUZZ_SECONDS),600)
 
+stress:
+	@STRESS=full ONLY=stress scripts/boot.sh "$$(scripts/build.sh)" check --timeout 3600
+
 # The edit-build-test loop: rebuild what changed, boot, run the guest
-# tests of ONLY (sample, twin, nobtf, features, conformance, bench; all if
-# empty) for one target; no host tests, lint or other stages.
+# tests of ONLY (sample, twin, nobtf, features, conformance, bench,
+# stress; all if empty) for one target; no host tests, lint or other
+# stages.
 quick:
 	@ONLY="$(ONLY)" scripts/boot.sh "$$(scripts/build.sh)" check
 
@@ -66,4 +72,4 @@ distclean:
 	rm -rf "$${KFUNC_RS_CACHE:-$$HOME/.cache/kfunc-rs}"
 
 help:
-	@sed -n '3,16p' Makefile
+	@sed -n '3,18p' Makefile

@@ -54,6 +54,14 @@ $(kfunc-rs-rmeta): $(KFUNC_RS)/rust/kfunc.rs FORCE | $(kfunc-rs-gen)/bindgen.sta
 
 targets += kfunc-rs/bindgen.stamp kfunc-rs/libkfunc.rmeta
 
+# The crate is instrumented as the module's Rust objects are: rustc
+# refuses to use a crate built without the -Zsanitizer (KASAN) of the
+# crate using it. Kbuild instruments only the objects it links, which the
+# crate's metadata is not, so it is asked for by file, as
+# Documentation/dev-tools/kasan.rst describes (a module that opts out of
+# KASAN opts the crate out too: KASAN_SANITIZE_kfunc-rs/libkfunc.o := n).
+KASAN_SANITIZE_kfunc-rs/libkfunc.o ?= y
+
 # $(call kfunc_rs_user,<object>): <object>, a Rust crate of this Kbuild
 # file, uses the kfunc crate. Its identical functions stay distinct
 # (-Zmerge-functions=disabled), as in C: otherwise LLVM makes kfuncs with

@@ -14,6 +14,7 @@ src=$(cd "$kbuild" && cd "$(readlink source 2>/dev/null || echo "$KERNEL_SRC")" 
 version=$(make -s -C "$src" kernelversion)
 key=$(echo "$src $("$CLANG" --version | head -n1)" | sha256sum | cut -c1-12)
 tools=$KFUNC_RS_CACHE/bpf-tools/$version-$key
+lock "bpf-tools-$version-$key"
 if ! [ -f "$tools/.kfunc-rs-built" ]; then
 	log "building bpftool and libbpf headers of Linux $version"
 	rm -rf "$tools"

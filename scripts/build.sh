@@ -45,7 +45,8 @@ mkdir -p "$out/bpf"
 # shellcheck disable=SC2086 # a list of paths
 bpf_headers "$kbuild" "$tools/bin/bpftool" "$bin/kfunc-btf" "$out/include" $modules $bench_modules
 bpf_objs=
-for c in "$KFUNC_RS_ROOT"/samples/bpf/*.bpf.c "$KFUNC_RS_ROOT"/testing/bench/bench.bpf.c; do
+for c in "$KFUNC_RS_ROOT"/samples/bpf/*.bpf.c "$KFUNC_RS_ROOT"/testing/bench/bench.bpf.c \
+	"$KFUNC_RS_ROOT"/testing/stress/stress.bpf.c; do
 	o=$out/bpf/$(basename "${c%.c}").o
 	bpf_cc "$c" "$o" -I"$out/include" -I"$tools/include"
 	bpf_objs="$bpf_objs $o"

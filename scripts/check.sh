@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# make check: every test. Host tests (cargo test, rustfmt, clippy), then
-# for every target (KFUNC_RS_TARGETS, or TARGET=...) the build of kernel,
-# modules and BPF programs, kernel-side lint, the .BTF_ids
-# layout against the C twin, compile-fail cases, the guest tests in QEMU
-# (sample and C twin, upstream kfunc_call conformance), the make run demo
-# and, for targets of the machine's architecture, the virtme-ng boot. Ends with "N passed, N failed"; exits non-zero on
-# any failure. A stage that cannot run counts as failed.
+# make check: every test. Host tests (cargo test, with the BTF step's
+# hostile-input corpus; rustfmt, clippy; the cache lock; a bounded
+# fuzzing run), then for every target (KFUNC_RS_TARGETS, or TARGET=...)
+# the build of kernel, modules and BPF programs, kernel-side lint, the
+# .BTF_ids layout against the C twin, the module BTF flow, the BTF step
+# killed half way, headers, compile-fail cases, the guest tests in QEMU
+# (sample and C twin, features, upstream conformance, bench smoke,
+# stress), the make run demo, the tutorial and, for targets of the
+# machine's architecture, the virtme-ng boot. Ends with "N passed, N
+# failed"; exits non-zero on any failure. A stage that cannot run counts
+# as failed.
 . "$(dirname "$0")/common.sh"
 set +e
 
@@ -43,6 +47,9 @@ if [ $cargo_ok = 0 ] && [ "$f" = 0 ]; then
 fi
 check "cargo fmt --check" cargo fmt --all --check
 check "cargo clippy -D warnings" cargo clippy --workspace --all-targets --locked -- -D warnings
+
+check "two runs sharing the cache: the second waits for the first's lock and sees its work whole" \
+	"$KFUNC_RS_ROOT/scripts/lock-test.sh"
 
 echo "== host: fuzzing kfunc-btf's parsers (bounded; make fuzz runs longer)"
 if "$KFUNC_RS_ROOT/scripts/fuzz.sh" "${FUZZ_SECONDS:-20}" >"$tmp/fuzz" 2>&1; then
@@ -108,6 +115,14 @@ target_stages() {
 		done
 	else
 		fail "module BTF flow (nothing built)"
+	fi
+
+	echo "== [$TARGET] the BTF step killed half way"
+	if [ -n "$env_file" ]; then
+		check "kfunc-btf add and unload-records killed at random points leave the old file or the new one" \
+			"$KFUNC_RS_ROOT/scripts/interrupt-test.sh" "$env_file"
+	else
+		fail "the BTF step killed half way (nothing built)"
 	fi
 
 	echo "== [$TARGET] BPF-side headers (<module>.kfuncs.h)"

@@ -16,17 +16,28 @@ unset MAKEFLAGS MFLAGS MAKELEVEL
 KFUNC_RS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KFUNC_RS_CACHE=${KFUNC_RS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kfunc-rs}
 
-# The targets: a kernel series and an architecture. `make check` runs
-# every one of KFUNC_RS_TARGETS; TARGET=<one> (make check TARGET=6.12-x86_64)
-# picks one, and is what every other script reads.
-KFUNC_RS_TARGETS="7.3-x86_64 6.12-x86_64 7.3-arm64"
+# The targets: a kernel series, an architecture and, optionally, a
+# variant of the kernel (debug: KASAN, lockdep, UBSAN, kmemleak, ...;
+# testing/kfunc-rs-debug.config). `make check` runs every one of
+# KFUNC_RS_TARGETS; TARGET=<one> (make check TARGET=6.12-x86_64) picks one,
+# and is what every other script reads.
+KFUNC_RS_TARGETS="7.3-x86_64 6.12-x86_64 7.3-arm64 7.3-x86_64-debug"
 TARGET_GIVEN=${TARGET:-}
 TARGET=${TARGET:-7.3-x86_64}
-KERNEL_ARCH=${TARGET##*-}
+IFS=- read -r target_series KERNEL_ARCH KERNEL_VARIANT target_rest <<<"$TARGET"
+[ -n "$KERNEL_ARCH" ] && [ -z "$target_rest" ] ||
+	{ echo "[kfunc-rs] error: TARGET=$TARGET is not <series>-<arch>[-<variant>] (targets: $KFUNC_RS_TARGETS)" >&2; exit 1; }
+# The guest of each variant: vCPUs, memory (MiB), and how much longer
+# than the plain kernel's it may take.
+case "$KERNEL_VARIANT" in
+'') GUEST_CPUS=2 GUEST_MEMORY=1024 TIMEOUT_FACTOR=1 ;;
+debug) GUEST_CPUS=4 GUEST_MEMORY=2048 TIMEOUT_FACTOR=6 ;;
+*) echo "[kfunc-rs] error: TARGET=$TARGET: unknown variant $KERNEL_VARIANT (debug)" >&2; exit 1 ;;
+esac
 # The pinned kernel source package of each series. Override with
 # KERNEL_PKG_VERSION (and KERNEL_SRC_SHA256 / KERNEL_DEB_SHA256, or set
 # them to "none" to skip the check).
-case "${TARGET%-*}" in
+case "$target_series" in
 7.3)
 	KERNEL_SERIES=7.3
 	: "${KERNEL_PKG_VERSION:=7.3.4-1~bpo13+1}" "${KERNEL_PKG_SUITE:=trixie-backports}"
@@ -84,6 +95,23 @@ HOST_BIN=$CARGO_TARGET_DIR/release
 log() { printf '[kfunc-rs] %s\n' "$*" >&2; }
 die() { printf '[kfunc-rs] error: %s\n' "$*" >&2; exit 1; }
 
+# lock <name>: holds the cache lock <name> (a file in $KFUNC_RS_CACHE/locks)
+# until the calling script exits, waiting while another run holds it: two
+# runs sharing the cache (two checkouts' make check at once) then build a
+# kernel, a tool or a download once, one after the other, never into each
+# other. Each script takes the lock of what it writes; a script holding
+# one may run another that takes a different one (a kernel build, then
+# its source), never the same.
+lock() {
+	local f=$KFUNC_RS_CACHE/locks/$1.lock
+	mkdir -p "$KFUNC_RS_CACHE/locks"
+	exec {KFUNC_RS_LOCK_FD}>"$f"
+	if ! flock -n "$KFUNC_RS_LOCK_FD"; then
+		log "waiting for another kfunc-rs run to release $1"
+		flock "$KFUNC_RS_LOCK_FD"
+	fi
+}
+
 # build_programs: builds the host tools (kfunc-btf, testbed, in
 # $HOST_BIN) and the guest runner for the target's architecture, cross-
 # built (statically, with Debian's Rust standard library of the target
@@ -91,14 +119,16 @@ die() { printf '[kfunc-rs] error: %s\n' "$*" >&2; exit 1; }
 # the guest runner's path.
 build_programs() {
 	local sysroot tdir
+	# Always the same packages, so that every build of the host programs
+	# is the same one: cargo copies a binary to release/ only when it
+	# builds it, so alternating builds of other package sets (other
+	# feature unions) would leave a stale binary there.
+	(cd "$KFUNC_RS_ROOT" && env -u RUSTC cargo build --quiet --release --locked -p kfunc-btf -p testbed -p kfunc-guest) \
+		|| die "cargo build of the kfunc-rs programs failed"
 	if [ "$KERNEL_ARCH" = "$HOST_ARCH" ]; then
-		(cd "$KFUNC_RS_ROOT" && cargo build --quiet --release --locked -p kfunc-btf -p testbed -p kfunc-guest) \
-			|| die "cargo build of the kfunc-rs programs failed"
 		echo "$HOST_BIN/kfunc-guest"
 		return
 	fi
-	(cd "$KFUNC_RS_ROOT" && cargo build --quiet --release --locked -p kfunc-btf -p testbed) \
-		|| die "cargo build of the kfunc-rs host tools failed"
 	sysroot=$("$KFUNC_RS_ROOT/scripts/cross-sysroot.sh")
 	tdir=$(echo "$RUST_TARGET" | tr a-z- A-Z_)
 	(

@@ -24,6 +24,7 @@ rust_version=$(dpkg-query -W -f='${Version}' rustc-web 2>/dev/null) ||
 	die "rustc-web is not installed (make deps)"
 key=$(echo "$DEB_ARCH ${PACKAGES[*]} $rust_version" | sha256sum | cut -c1-12)
 sysroot=$KFUNC_RS_CACHE/tools/sysroot-$DEB_ARCH-$key
+lock "sysroot-$DEB_ARCH"
 if [ -f "$sysroot/.kfunc-rs-unpacked" ]; then
 	echo "$sysroot"
 	exit 0

@@ -25,6 +25,7 @@ PACKAGES=(
 # More packages for one caller (make bench: its chart).
 PACKAGES+=("$@")
 
+lock deps
 missing=()
 for p in "${PACKAGES[@]}"; do
 	[[ $p == \#* ]] && continue

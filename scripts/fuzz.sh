@@ -12,6 +12,7 @@
 . "$(dirname "$0")/common.sh"
 
 seconds=${1:?usage: fuzz.sh <seconds per target>}
+lock fuzz
 CARGO_FUZZ_VERSION=0.13.2
 root=$KFUNC_RS_CACHE/tools/cargo-fuzz-$CARGO_FUZZ_VERSION
 if ! [ -x "$root/bin/cargo-fuzz" ]; then

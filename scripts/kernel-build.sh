@@ -6,8 +6,10 @@
 # and prints it.
 . "$(dirname "$0")/common.sh"
 
-# The config fragments: the common one and the architecture's.
+# The config fragments: the common one, the architecture's and the
+# variant's.
 FRAGMENTS=("$KFUNC_RS_ROOT/testing/kfunc-rs.config" "$KFUNC_RS_ROOT/testing/kfunc-rs-$KERNEL_ARCH.config")
+[ -z "$KERNEL_VARIANT" ] || FRAGMENTS+=("$KFUNC_RS_ROOT/testing/kfunc-rs-$KERNEL_VARIANT.config")
 
 check_kdir() {
 	local k=$1
@@ -35,11 +37,18 @@ toolchain=$(
 	pahole --version
 )
 key=$( (echo "$KERNEL_PKG_VERSION $KERNEL_ARCH"; cat "${FRAGMENTS[@]}"; echo "$toolchain") | sha256sum | cut -c1-12)
-build=$KFUNC_RS_CACHE/build/linux-$version-$KERNEL_ARCH-$key
+build=$KFUNC_RS_CACHE/build/linux-$version-$KERNEL_ARCH${KERNEL_VARIANT:+-$KERNEL_VARIANT}-$key
 stamp=$build/.kfunc-rs-built
+lock "build-$(basename "$build")"
 if [ -f "$stamp" ]; then
 	echo "$build"
 	exit 0
+fi
+# No stamp but a build folder: an earlier build was interrupted (or
+# failed). Kbuild rebuilds every target whose command did not complete
+# (its .cmd file is written last), so building again finishes it.
+if [ -f "$build/.config" ] && [ -f "$build/.kfunc-rs-configured" ]; then
+	log "the build in $build did not finish: building again"
 fi
 
 mkdir -p "$build"
@@ -55,7 +64,7 @@ if ! [ -f "$build/.kfunc-rs-configured" ]; then
 		grep -qx "$opt=y" "$build/.config" || dropped+=("$opt")
 	done < <(sed -n 's/^\(CONFIG_[A-Za-z0-9_]*\)=y$/\1/p' "${FRAGMENTS[@]}")
 	if ((${#dropped[@]})); then
-		die "olddefconfig dropped options requested by testing/kfunc-rs{,-$KERNEL_ARCH}.config: ${dropped[*]}
+		die "olddefconfig dropped options requested by ${FRAGMENTS[*]#"$KFUNC_RS_ROOT/"}: ${dropped[*]}
   (their dependencies are not met; see 'make menuconfig' in $build)"
 	fi
 	touch "$build/.kfunc-rs-configured"

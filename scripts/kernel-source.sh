@@ -6,6 +6,7 @@
 . "$(dirname "$0")/common.sh"
 
 stamp=$KERNEL_SRC/.kfunc-rs-unpacked
+lock src
 if [ -f "$stamp" ]; then
 	echo "$KERNEL_SRC"
 	exit 0

@@ -175,20 +175,10 @@ pub fn run(obj: &Object, name: &str, input: Input<'_>) -> Result<std::result::Re
 /// its return value and the run's wall time (syscall programs take no
 /// `repeat`, and the kernel times only repeated runs).
 pub fn run_timed(obj: &Object, name: &str) -> Result<(i32, std::time::Duration)> {
-    let prog = obj
-        .progs()
-        .find(|p| p.name() == name)
-        .with_context(|| format!("no program {name}"))?;
-    // SAFETY: all-zero is a valid `bpf_test_run_opts`; `sz` is set below.
-    let mut opts: sys::bpf_test_run_opts = unsafe { std::mem::zeroed() };
-    opts.sz = size_of::<sys::bpf_test_run_opts>() as _;
-    let fd = prog.as_fd().as_raw_fd();
     let start = std::time::Instant::now();
-    // SAFETY: the fd is the loaded program's; `opts` outlives the call.
-    let err = unsafe { sys::bpf_prog_test_run_opts(fd, &mut opts) };
-    let elapsed = start.elapsed();
-    ensure!(err == 0, "BPF_PROG_TEST_RUN of {name} failed: {err}");
-    Ok((opts.retval as i32, elapsed))
+    let ret = run(obj, name, Input::Nothing)?
+        .map_err(|errno| anyhow!("BPF_PROG_TEST_RUN of {name} failed: errno {errno}"))?;
+    Ok((ret, start.elapsed()))
 }
 
 /// Attaches program `name` of `obj` where its section says.

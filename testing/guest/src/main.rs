@@ -19,18 +19,20 @@ mod kmod;
 mod ktap;
 mod paths;
 mod sample;
+mod stress;
 mod test_loader;
 mod user;
 
 /// The test groups of check mode: sample, twin, nobtf, features,
-/// conformance, bench.
-const GROUPS: [&str; 6] = [
+/// conformance, bench, stress.
+const GROUPS: [&str; 7] = [
     "sample",
     "twin",
     "nobtf",
     "features",
     "conformance",
     "bench",
+    "stress",
 ];
 
 /// The groups `kfunc_rs.only=` names on the kernel command line, if any;
@@ -80,6 +82,9 @@ fn main() {
             }
             if wants("bench") {
                 tests.push(bench::smoke());
+            }
+            if wants("stress") {
+                tests.extend(stress::tests());
             }
             let failed = ktap::run(tests);
             i32::from(failed > 0)

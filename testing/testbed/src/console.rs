@@ -4,7 +4,8 @@
 //! fails a run, even when every test passed.
 
 /// Console markers of kernel bugs, as printed by the kernel's own
-/// reporting code (oops, BUG(), WARN(), UBSAN, KASAN, refcount_t).
+/// reporting code (oops, BUG(), WARN(), UBSAN, KASAN, refcount_t, lockdep,
+/// kmemleak).
 const BUG_MARKERS: &[&str] = &[
     "Oops",
     "BUG:",
@@ -13,6 +14,12 @@ const BUG_MARKERS: &[&str] = &[
     "KASAN",
     "refcount_t:",
     "Kernel panic",
+    // lockdep's reports that are not WARNINGs
+    "possible recursive locking detected",
+    "inconsistent lock state",
+    "suspicious RCU usage",
+    // kmemleak's, when a scan finds leaks
+    "suspected memory leaks",
 ];
 
 /// Returns the console lines that show a kernel bug.

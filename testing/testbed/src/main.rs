@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! testbed boot --kernel IMAGE --initrd initrd.gz --out DIR [--arch ARCH]
-//!              [--append WORDS] [--timeout SECS] [--cpus N]
+//!              [--append WORDS] [--timeout SECS] [--cpus N] [--memory MIB]
 //!              [--counts FILE] [--show-output]
 //! ```
 //!
@@ -64,6 +64,9 @@ struct BootArgs {
     /// Number of virtual CPUs.
     #[arg(long, default_value_t = 2)]
     cpus: u32,
+    /// Guest memory, in MiB.
+    #[arg(long, default_value_t = 1024)]
+    memory: u32,
     /// A file that receives "PASSED FAILED".
     #[arg(long)]
     counts: Option<PathBuf>,
@@ -88,6 +91,7 @@ fn parse_args() -> Args {
             append: a.append,
             timeout: Duration::from_secs(a.timeout),
             cpus: a.cpus,
+            memory: a.memory,
             qemu: std::env::var("QEMU").unwrap_or_else(|_| a.arch.qemu().into()),
             arch: a.arch,
         },

@@ -92,6 +92,8 @@ pub struct Boot {
     pub out_dir: PathBuf,
     /// Number of virtual CPUs.
     pub cpus: u32,
+    /// Memory, in MiB.
+    pub memory: u32,
     /// The QEMU binary.
     pub qemu: String,
 }
@@ -123,7 +125,9 @@ pub struct Run {
 impl Boot {
     fn command(&self, console: &Path, output: &Path) -> Command {
         let mut cmd = Command::new(&self.qemu);
-        cmd.args(["-accel", "tcg", "-m", "1024", "-no-reboot"])
+        cmd.args(["-accel", "tcg", "-no-reboot"])
+            .arg("-m")
+            .arg(self.memory.to_string())
             .args(self.arch.machine())
             .args(["-display", "none", "-monitor", "none", "-nodefaults"])
             .arg("-smp")

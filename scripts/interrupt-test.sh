@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# The BTF step killed half way: `kfunc-btf add` (on the sample module's
+# detached BTF, made by pahole as the module build makes it) and
+# `kfunc-btf unload-records` (on the module's object) are killed with
+# SIGKILL at random points of their run, <runs> times each; every time the
+# file must be either as it was or as a complete run leaves it, never a
+# mix. Prints what it saw.
+#
+#   interrupt-test.sh <build.env> [<runs>]
+. "$(dirname "$0")/common.sh"
+
+# shellcheck disable=SC1090
+. "$1"
+runs=${2:-25}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+now_us() { echo $(($(date +%s%N) / 1000)); }
+
+# kill_test <name> <original> <expected> <file> <command...>: runs the
+# command <runs> times on a fresh copy of <original> at <file>, killing it
+# after a random part of its duration; <file> must then equal <original>
+# or <expected>.
+kill_test() {
+	local name=$1 orig=$2 want=$3 file=$4 start took old=0 new=0 i pid
+	shift 4
+	cp "$orig" "$file"
+	start=$(now_us)
+	"$@" >/dev/null 2>&1 || die "$name: the command failed: $*"
+	took=$(($(now_us) - start))
+	cmp -s "$file" "$want" || die "$name: an uninterrupted run did not give the expected file"
+	for ((i = 0; i < runs; i++)); do
+		cp "$orig" "$file"
+		"$@" >/dev/null 2>&1 &
+		pid=$!
+		sleep "$(printf '0.%06d' $((RANDOM * took / 32768)))"
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		if cmp -s "$file" "$orig"; then
+			old=$((old + 1))
+		elif cmp -s "$file" "$want"; then
+			new=$((new + 1))
+		else
+			die "$name: killed after up to $took us, the file is neither the old one nor the new one"
+		fi
+	done
+	log "$name: $runs kills within its $took us: $old left the old file, $new the new one, 0 a mix"
+}
+
+ko=$OUT/modules/samples/rust_kfunc_sample.ko
+[ -f "$ko" ] || die "no $ko (build first)"
+cp "$ko" "$tmp/module.ko"
+# The module's BTF before the kfunc-rs step, as the module build's pahole
+# writes it (the C parts only; Rust is excluded).
+pahole -J --btf_base "$KBUILD/vmlinux" --btf_encode_detached="$tmp/orig.btf" --lang_exclude=rust \
+	"$tmp/module.ko" >/dev/null 2>&1 || die "pahole failed on $ko"
+cp "$tmp/orig.btf" "$tmp/want.btf"
+"$KFUNC_BTF" add --base "$KBUILD/vmlinux" --btf "$tmp/want.btf" "$tmp/module.ko" ||
+	die "kfunc-btf add failed on $ko"
+cmp -s "$tmp/orig.btf" "$tmp/want.btf" && die "kfunc-btf add changed nothing"
+kill_test "kfunc-btf add" "$tmp/orig.btf" "$tmp/want.btf" "$tmp/work.btf" \
+	"$KFUNC_BTF" add --base "$KBUILD/vmlinux" --btf "$tmp/work.btf" "$tmp/module.ko"
+
+# The module's object, its records still loaded (SHF_ALLOC).
+cp "${ko%.ko}.o" "$tmp/orig.o"
+cp "$tmp/orig.o" "$tmp/want.o"
+"$KFUNC_BTF" unload-records "$tmp/want.o" || die "kfunc-btf unload-records failed"
+cmp -s "$tmp/orig.o" "$tmp/want.o" && die "kfunc-btf unload-records changed nothing"
+kill_test "kfunc-btf unload-records" "$tmp/orig.o" "$tmp/want.o" "$tmp/work.o" \
+	"$KFUNC_BTF" unload-records "$tmp/work.o"
