@@ -197,7 +197,7 @@ pub const fn extra_flags(name: &str, extra: KfuncFlags) -> Option<Msg> {
 
 /// Checks the size of kfunc set `set`, `count` kfuncs: the kernel refuses
 /// to register more than `BTF_KFUNC_SET_MAX_CNT` kfuncs of one module for
-/// one verifier hook.
+/// one verifier hook (a module registers one set per hook).
 pub const fn set_size(set: &str, count: usize) -> Option<Msg> {
     if count > KFUNC_SET_MAX {
         return Some(
@@ -206,7 +206,7 @@ pub const fn set_size(set: &str, count: usize) -> Option<Msg> {
                 .n(count)
                 .s(" kfuncs; this kernel registers at most ")
                 .n(KFUNC_SET_MAX)
-                .s(" of a module per program type (BTF_KFUNC_SET_MAX_CNT): split it into sets registered for different program types"),
+                .s(" of a module per verifier hook (BTF_KFUNC_SET_MAX_CNT): split it into sets registered for program types of different hooks"),
         );
     }
     None

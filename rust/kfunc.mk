@@ -58,8 +58,9 @@ targets += kfunc-rs/bindgen.stamp kfunc-rs/libkfunc.rmeta
 # refuses to use a crate built without the -Zsanitizer (KASAN) of the
 # crate using it. Kbuild instruments only the objects it links, which the
 # crate's metadata is not, so it is asked for by file, as
-# Documentation/dev-tools/kasan.rst describes (a module that opts out of
-# KASAN opts the crate out too: KASAN_SANITIZE_kfunc-rs/libkfunc.o := n).
+# Documentation/dev-tools/kasan.rst describes. A module that opts its
+# objects out of KASAN must opt the crate out too, in its Kbuild:
+# KASAN_SANITIZE_kfunc-rs/libkfunc.o := n.
 KASAN_SANITIZE_kfunc-rs/libkfunc.o ?= y
 
 # $(call kfunc_rs_user,<object>): <object>, a Rust crate of this Kbuild

@@ -213,9 +213,10 @@ def main():
     w("```")
     w("")
     rs_fn, c_fn = listing.get("bench_add_rs", []), listing.get("bench_add_c", [])
-    fentry = any(re.search(r"\bnop[lw]?\s+(0x0)?\(%rax,%rax", l) for l in c_fn[:3])
+    x86 = os.environ.get("KERNEL_ARCH", "x86_64") == "x86_64"
+    fentry = x86 and any(re.search(r"\bnop[lw]?\s+(0x0)?\(%rax,%rax", l) for l in c_fn[:3])
     w(f"The Rust kfunc is {insns.get('bench_add_rs', '?')} instructions, the C one "
-      f"{insns.get('bench_add_c', '?')}: both are `endbr64` (IBT) and the addition.")
+      f"{insns.get('bench_add_c', '?')}" + (": both are `endbr64` (IBT) and the addition." if x86 else "."))
     if fentry and not any("nop" in l for l in rs_fn):
         w("The C kfunc's extra instruction is the 5-byte `nop` that `-mfentry`/`-mrecord-mcount`")
         w("put at every C function's entry, which ftrace patches into a call when a")
@@ -224,9 +225,10 @@ def main():
         w("by function: a difference of the kernel's Rust support, not of kfunc-rs")
         w("(Documentation/rust/kfuncs.rst, Limitations). No panic path, stack probe, bounds")
         w("check or frame setup is generated for the Rust kfunc.")
-    w("The C shim is the C wrapper (`endbr64`, the ftrace `nop`, a tail `jmp`) and")
-    w("then the Rust function (`endbr64` and the addition): one jump and one")
-    w("`endbr64` more than either direct kfunc.")
+    if fentry:
+        w("The C shim is the C wrapper (`endbr64`, the ftrace `nop`, a tail `jmp`) and")
+        w("then the Rust function (`endbr64` and the addition): one jump and one")
+        w("`endbr64` more than either direct kfunc.")
     w("")
     w("### The JITed loops")
     w("")

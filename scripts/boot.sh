@@ -19,5 +19,5 @@ initrd=$OUT/initrd-$mode.cpio.gz
 "$KFUNC_RS_ROOT/scripts/initramfs.sh" "$initrd" --bin "$GUEST" "$GUEST_BPFTOOL" \
 	--module $MODULES $NOBTF_MODULE $CONFORMANCE_MODULES --bpf $BPF_OBJS $CONFORMANCE_BPF_OBJS --data $CONFORMANCE_CASES ${KERNEL_CFGS:-}
 QEMU=${QEMU:-$QEMU_SYSTEM} exec "$TESTBED" boot --arch "$KERNEL_ARCH" --kernel "$BZIMAGE" --initrd "$initrd" --out "$OUT/boot-$mode" \
-	--append "kfunc_rs.mode=$mode${ONLY:+ kfunc_rs.only=$ONLY}${STRESS:+ kfunc_rs.stress=$STRESS}" \
+	--append "kfunc_rs.mode=$mode${ONLY:+ kfunc_rs.only=$ONLY}${STRESS:+ kfunc_rs.stress=$STRESS}${KERNEL_VARIANT:+ kfunc_rs.variant=$KERNEL_VARIANT}" \
 	--cpus "$GUEST_CPUS" --memory "$GUEST_MEMORY" --timeout "${BOOT_TIMEOUT:-$((300 * TIMEOUT_FACTOR))}" "$@"

@@ -142,15 +142,20 @@ build_programs() {
 	echo "$CARGO_TARGET_DIR/$RUST_TARGET/release/kfunc-guest"
 }
 
-# private_apt <state dir> <sources file> apt-get|apt-cache [args...]: runs
-# apt with its own package lists and cache in <state dir>, reading only
-# <sources file>; the system's apt state and configuration are never
-# changed.
+# private_apt <state dir> <sources> apt-get|apt-cache [args...]: runs apt
+# with its own package lists and cache in <state dir>, reading only
+# <sources>, a sources file or a folder of them (*.list, *.sources); the
+# system's apt state and configuration are never changed.
 private_apt() {
-	local state=$1 sources=$2 cmd=$3
+	local state=$1 sources=$2 cmd=$3 list parts=/nonexistent
 	shift 3
 	mkdir -p "$state/lists/partial" "$state/cache/archives/partial"
-	"$cmd" -o "Dir::Etc::SourceList=$sources" -o Dir::Etc::SourceParts=/nonexistent \
+	list=$sources
+	if [ -d "$sources" ]; then
+		: >"$state/empty.list"
+		list=$state/empty.list parts=$sources
+	fi
+	"$cmd" -o "Dir::Etc::SourceList=$list" -o "Dir::Etc::SourceParts=$parts" \
 		-o "Dir::State::Lists=$state/lists" -o "Dir::Cache=$state/cache" -o Debug::NoLocking=1 \
 		-o APT::Get::List-Cleanup=0 -o APT::Sandbox::User=root "$@"
 }
@@ -243,14 +248,16 @@ up_to_date() {
 	local o=$1 dep
 	[ -f "$o" ] && [ -f "$o.d" ] && [ -f "$o.flags" ] && [ "$(cat "$o.flags")" = "$2" ] || return 1
 	for dep in $(sed -e 's/^[^:]*://' -e 's/\\$//' "$o.d"); do
-		[ "$dep" -ot "$o" ] || return 1
+		[ -e "$dep" ] && [ "$dep" -ot "$o" ] || return 1
 	done
 }
 
 # compiled <object> <flags>: puts a compile's <object>.tmp and
-# <object>.d.tmp in place, and records its flags, for up_to_date.
+# <object>.d.tmp in place, and records its flags, for up_to_date; the
+# flags last, so that an interrupted step leaves the object out of date.
 compiled() {
+	rm -f "$1.flags"
 	mv -f "$1.d.tmp" "$1.d"
-	echo "$2" >"$1.flags"
 	mv -f "$1.tmp" "$1"
+	echo "$2" >"$1.flags"
 }

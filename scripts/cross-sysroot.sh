@@ -32,15 +32,16 @@ fi
 
 state=$KFUNC_RS_CACHE/tools/.apt-$DEB_ARCH
 mkdir -p "$state/deb"
-# The machine's own sources, as one file (deb822 .sources files, or the
-# one-line sources.list).
-if compgen -G '/etc/apt/sources.list.d/*.sources' >/dev/null; then
-	for f in /etc/apt/sources.list.d/*.sources; do cat "$f"; echo; done >"$state/system.sources"
-	sources=$state/system.sources
-else
-	[ -f /etc/apt/sources.list ] || die "no Debian sources in /etc/apt"
-	sources=/etc/apt/sources.list
-fi
+# The machine's own sources, copied: sources.list and the *.list and
+# *.sources files of sources.list.d.
+sources=$state/sources
+rm -rf "$sources"
+mkdir -p "$sources"
+[ -f /etc/apt/sources.list ] && cp /etc/apt/sources.list "$sources/system.list"
+for f in /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+	[ -f "$f" ] && cp "$f" "$sources/"
+done
+compgen -G "$sources/*" >/dev/null || die "no apt sources in /etc/apt"
 apt_arch() {
 	private_apt "$state" "$sources" "$@" -o "APT::Architecture=$DEB_ARCH" -o "APT::Architectures::=$DEB_ARCH" \
 		-o Dir::State::status=/dev/null

@@ -3,9 +3,10 @@
 # The BTF step killed half way: `kfunc-btf add` (on the sample module's
 # detached BTF, made by pahole as the module build makes it) and
 # `kfunc-btf unload-records` (on the module's object) are killed with
-# SIGKILL at random points of their run, <runs> times each; every time the
-# file must be either as it was or as a complete run leaves it, never a
-# mix. Prints what it saw.
+# SIGKILL <runs> times each, at points swept from 10 % to 110 % of an
+# uninterrupted run's duration (the file is written at its end); every
+# time the file must be either as it was or as a complete run leaves it,
+# never a mix, and both must have been seen. Prints what it saw.
 #
 #   interrupt-test.sh <build.env> [<runs>]
 . "$(dirname "$0")/common.sh"
@@ -19,10 +20,10 @@ now_us() { echo $(($(date +%s%N) / 1000)); }
 
 # kill_test <name> <original> <expected> <file> <command...>: runs the
 # command <runs> times on a fresh copy of <original> at <file>, killing it
-# after a random part of its duration; <file> must then equal <original>
+# after a growing part of its duration; <file> must then equal <original>
 # or <expected>.
 kill_test() {
-	local name=$1 orig=$2 want=$3 file=$4 start took old=0 new=0 i pid
+	local name=$1 orig=$2 want=$3 file=$4 start took old=0 new=0 i after
 	shift 4
 	cp "$orig" "$file"
 	start=$(now_us)
@@ -31,11 +32,9 @@ kill_test() {
 	cmp -s "$file" "$want" || die "$name: an uninterrupted run did not give the expected file"
 	for ((i = 0; i < runs; i++)); do
 		cp "$orig" "$file"
-		"$@" >/dev/null 2>&1 &
-		pid=$!
-		sleep "$(printf '0.%06d' $((RANDOM * took / 32768)))"
-		kill -KILL "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
+		after=$(awk -v t="$took" -v i="$i" -v n="$runs" 'BEGIN { printf "%.6f", t * (0.1 + i / n) / 1e6 }')
+		# (--foreground: the signal goes to the command alone)
+		timeout --foreground --signal=KILL "$after" "$@" >/dev/null 2>&1 || true
 		if cmp -s "$file" "$orig"; then
 			old=$((old + 1))
 		elif cmp -s "$file" "$want"; then
@@ -44,7 +43,9 @@ kill_test() {
 			die "$name: killed after up to $took us, the file is neither the old one nor the new one"
 		fi
 	done
-	log "$name: $runs kills within its $took us: $old left the old file, $new the new one, 0 a mix"
+	[ "$old" -gt 0 ] && [ "$new" -gt 0 ] ||
+		die "$name: the kills left $old old and $new new files: they did not span the write"
+	log "$name: $runs kills around its $took us: $old left the old file, $new the new one, 0 a mix"
 }
 
 ko=$OUT/modules/samples/rust_kfunc_sample.ko

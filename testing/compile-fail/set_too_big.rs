@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 //! A set of more kfuncs than the kernel registers for one program type
 //! (257; BTF_KFUNC_SET_MAX_CNT is 256).
-// expect: kfunc set `BIG`: it has 257 kfuncs; this kernel registers at most 256 of a module per program type
+// expect: kfunc set `BIG`: it has 257 kfuncs; this kernel registers at most 256 of a module per verifier hook
 // kfunc_set! takes its kfuncs one at a time, a macro recursion each.
 #![recursion_limit = "1024"]
 
