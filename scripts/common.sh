@@ -74,6 +74,7 @@ BINDGEN_VERSION=${BINDGEN_VERSION:-0.73.2}
 BINDGEN_ROOT=$KFUNC_RS_CACHE/tools/bindgen-$BINDGEN_VERSION
 BINDGEN=${BINDGEN:-$BINDGEN_ROOT/bin/bindgen}
 VNG_VERSION=${VNG_VERSION:-1.42}
+CARGO_FUZZ_VERSION=${CARGO_FUZZ_VERSION:-0.13.2}
 VNG_VENV=$KFUNC_RS_CACHE/tools/virtme-ng-$VNG_VERSION
 
 LLVM_SUFFIX=${LLVM_SUFFIX:--19}
@@ -107,7 +108,7 @@ lock() {
 	mkdir -p "$KFUNC_RS_CACHE/locks"
 	exec {KFUNC_RS_LOCK_FD}>"$f"
 	if ! flock -n "$KFUNC_RS_LOCK_FD"; then
-		log "waiting for another kfunc-rs run to release $1"
+		log "waiting for another kfunc-rs run (or make check's background kernel builds) to release $1"
 		flock "$KFUNC_RS_LOCK_FD"
 	fi
 }

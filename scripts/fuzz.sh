@@ -13,7 +13,6 @@
 
 seconds=${1:?usage: fuzz.sh <seconds per target>}
 lock fuzz
-CARGO_FUZZ_VERSION=0.13.2
 root=$KFUNC_RS_CACHE/tools/cargo-fuzz-$CARGO_FUZZ_VERSION
 if ! [ -x "$root/bin/cargo-fuzz" ]; then
 	log "installing cargo-fuzz $CARGO_FUZZ_VERSION into $root (a few minutes)"

@@ -189,9 +189,26 @@ fn kmemleak() -> Result<()> {
 /// module is out and rmmod fails while a program holds it; nothing may
 /// crash, and the module must unload at the end.
 fn race(time: Duration) -> Result<()> {
+    // How long one load and run takes on this kernel and machine (TCG,
+    // debug options and the kernel's BTF size vary it tenfold): the
+    // module stays in, and the loader pauses after each program, for
+    // 1 ms to twice that, so that rmmod comes before, during and after
+    // loads, and finds the module free (the last program's reference goes
+    // after an RCU grace period) as well as held.
+    insmod()?;
+    let started = Instant::now();
+    let timed =
+        bpf::load_ok(&paths::bpf_obj(OBJ), "counter").and_then(|o| counter(&o, 0, 1).map(drop));
+    let one = started.elapsed();
+    kmod::rmmod_patiently(MODULE, PATIENCE).context("rmmod before the race")?;
+    timed.context("one load and run before the race")?;
+    let most = u64::try_from(one.as_millis() * 2).unwrap_or(u64::MAX);
+    println!("# race: one load and run takes {} ms", one.as_millis());
+
     let end = Instant::now() + time;
     let loader = std::thread::spawn(move || -> Result<(u64, u64)> {
         let (mut loaded, mut ran) = (0, 0);
+        let mut pauses = Scattered::new(most, 1);
         while Instant::now() < end {
             let Ok(o) = bpf::load(&paths::bpf_obj(OBJ), &["counter"]) else {
                 // The module is out: its kfuncs do not resolve.
@@ -202,15 +219,18 @@ fn race(time: Duration) -> Result<()> {
             if counter(&o, 0, 1).is_ok() {
                 ran += 1;
             }
+            drop(o);
+            std::thread::sleep(pauses.next_ms());
         }
         Ok((loaded, ran))
     });
     let (mut inserted, mut removed) = (0u64, 0u64);
+    let mut stays = Scattered::new(most, 0);
     while Instant::now() < end {
         if !kmod::is_loaded(MODULE) && insmod().is_ok() {
             inserted += 1;
         }
-        std::thread::sleep(Duration::from_millis(5));
+        std::thread::sleep(stays.next_ms());
         if kmod::rmmod(MODULE).is_ok() {
             removed += 1;
         }
@@ -226,6 +246,41 @@ fn race(time: Duration) -> Result<()> {
         "no race: {inserted} insmods, {removed} rmmods, {loaded} loads, {ran} runs"
     );
     Ok(())
+}
+
+/// Durations of 1 to `most` ms in a scattered, repeatable order: a stride
+/// coprime to the range's length visits all of it before repeating.
+struct Scattered {
+    most: u64,
+    stride: u64,
+    at: u64,
+}
+
+impl Scattered {
+    /// Starts `start` strides in, so that two users do not walk in step.
+    fn new(most: u64, start: u64) -> Self {
+        let most = most.max(2);
+        let gcd = |mut a: u64, mut b: u64| {
+            while b != 0 {
+                (a, b) = (b, a % b);
+            }
+            a
+        };
+        let mut stride = (most * 3 / 8) | 1;
+        while gcd(stride, most) != 1 {
+            stride += 2;
+        }
+        Self {
+            most,
+            stride,
+            at: start * stride % most,
+        }
+    }
+
+    fn next_ms(&mut self) -> Duration {
+        self.at = (self.at + self.stride) % self.most;
+        Duration::from_millis(self.at + 1)
+    }
 }
 
 /// `calls` system calls from one thread per CPU, each running the
