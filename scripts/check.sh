@@ -21,6 +21,9 @@ passed=0 failed=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+# stage <name>: a stage's header, with the time since make check began
+# (where a run spends its time, cold or warm).
+stage() { printf '== %s [%dm%02ds]\n' "$1" $((SECONDS / 60)) $((SECONDS % 60)); }
 pass() { passed=$((passed + 1)); printf '  ok     %s\n' "$1"; }
 fail() { failed=$((failed + 1)); printf '  FAIL   %s\n' "$1"; }
 # check <name> <command...>: one test that is the command's success.
@@ -33,7 +36,7 @@ check() {
 	fi
 }
 
-echo "== dependencies"
+stage "dependencies"
 if "$KFUNC_RS_ROOT/scripts/deps.sh"; then pass "dependencies installed"; else fail "dependencies installed"; fi
 
 # The targets' kernels, built one after another in the background, at
@@ -50,7 +53,7 @@ setsid bash -c 'for t in "${@:2}"; do TARGET=$t nice -n 19 "$1" >/dev/null || tr
 prebuild=$!
 trap 'kill -- -"$prebuild" 2>/dev/null; rm -rf "$tmp"' EXIT
 
-echo "== host"
+stage "host"
 cd "$KFUNC_RS_ROOT" || exit 1
 if cargo test --workspace --locked >"$tmp/cargo" 2>&1; then cargo_ok=1; else cargo_ok=0; fi
 read -r p f < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
@@ -68,7 +71,7 @@ check "cargo clippy -D warnings" cargo clippy --workspace --all-targets --locked
 check "two runs sharing the cache: the second waits for the first's lock and sees its work whole" \
 	"$KFUNC_RS_ROOT/scripts/lock-test.sh"
 
-echo "== host: fuzzing kfunc-btf's parsers (bounded; make fuzz runs longer)"
+stage "host: fuzzing kfunc-btf's parsers (bounded; make fuzz runs longer)"
 if "$KFUNC_RS_ROOT/scripts/fuzz.sh" "${FUZZ_SECONDS:-20}" >"$tmp/fuzz" 2>&1; then
 	grep '^fuzz ' "$tmp/fuzz" | sed 's/^/         /'
 	pass "kfunc-btf's parsers: no crash under fuzzing (records, module, unload_records)"
@@ -88,7 +91,7 @@ target_stages() {
 	fail() { failed=$((failed + 1)); printf '  FAIL   [%s] %s\n' "$TARGET" "$1"; }
 	# The result lines of a stage's own output, with the target.
 	label() { sed -E "s/^  (ok|FAIL)( +)/  \1\2[$TARGET] /"; }
-	echo "== [$TARGET] build (kernel, modules, BPF programs)"
+	stage "[$TARGET] build (kernel, modules, BPF programs)"
 	if env_file=$("$KFUNC_RS_ROOT/scripts/build.sh" 2> >(tee "$tmp/build" >&2)); then
 		pass "build: kernel, kfunc-rs modules with the BTF step, BPF programs"
 	else
@@ -97,7 +100,7 @@ target_stages() {
 		env_file=
 	fi
 
-	echo "== [$TARGET] kernel-side lint"
+	stage "[$TARGET] kernel-side lint"
 	if [ -n "$env_file" ]; then
 		# shellcheck disable=SC1090
 		(. "$env_file" && ! grep -e '^warning' -e '^error' -e '^kfunc-btf: warning' "$OUT/modules.log") >"$tmp/w" 2>&1 \
@@ -113,7 +116,7 @@ target_stages() {
 		fail "kernel-side lint (nothing built)"
 	fi
 
-	echo "== [$TARGET] .BTF_ids layout (kfunc-rs against the C macros)"
+	stage "[$TARGET] .BTF_ids layout (kfunc-rs against the C macros)"
 	if [ -n "$env_file" ]; then
 		# shellcheck disable=SC1090
 		(. "$env_file" && diff <("$KFUNC_BTF" sets "$C_TWIN_OBJ") <("$KFUNC_BTF" sets "$OUT/modules/samples/rust_kfunc_sample.o") \
@@ -124,7 +127,7 @@ target_stages() {
 		fail ".BTF_ids layout (nothing built)"
 	fi
 
-	echo "== [$TARGET] module BTF flow (resolve_btfids, distilled base)"
+	stage "[$TARGET] module BTF flow (resolve_btfids, distilled base)"
 	if [ -n "$env_file" ]; then
 		# shellcheck disable=SC1090
 		for ko in $(. "$env_file" && echo "$MODULES"); do
@@ -136,7 +139,7 @@ target_stages() {
 		fail "module BTF flow (nothing built)"
 	fi
 
-	echo "== [$TARGET] the BTF step killed half way"
+	stage "[$TARGET] the BTF step killed half way"
 	if [ -n "$env_file" ]; then
 		check "kfunc-btf add and unload-records killed at random points leave the old file or the new one" \
 			"$KFUNC_RS_ROOT/scripts/interrupt-test.sh" "$env_file"
@@ -144,7 +147,7 @@ target_stages() {
 		fail "the BTF step killed half way (nothing built)"
 	fi
 
-	echo "== [$TARGET] BPF-side headers (<module>.kfuncs.h)"
+	stage "[$TARGET] BPF-side headers (<module>.kfuncs.h)"
 	if [ -n "$env_file" ]; then
 		# shellcheck disable=SC1090
 		for ko in $(. "$env_file" && echo "$MODULES"); do
@@ -159,7 +162,7 @@ target_stages() {
 		fail "BPF-side headers (nothing built)"
 	fi
 
-	echo "== [$TARGET] compile-fail (mistaken kfunc declarations must not build)"
+	stage "[$TARGET] compile-fail (mistaken kfunc declarations must not build)"
 	if [ -n "$env_file" ]; then
 		"$KFUNC_RS_ROOT/scripts/compile-fail.sh" "$env_file" | label | tee "$tmp/cf"
 		passed=$((passed + $(grep -c '^  ok' "$tmp/cf")))
@@ -169,7 +172,7 @@ target_stages() {
 		fail "compile-fail tests (nothing built)"
 	fi
 
-	echo "== [$TARGET] guest (QEMU, TCG)"
+	stage "[$TARGET] guest (QEMU, TCG)"
 	if [ -n "$env_file" ]; then
 		"$KFUNC_RS_ROOT/scripts/boot.sh" "$env_file" check --counts "$tmp/counts" | label
 		if read -r p f <"$tmp/counts" 2>/dev/null; then
@@ -181,16 +184,16 @@ target_stages() {
 		# shellcheck disable=SC1090
 		. "$env_file"
 		version=$(make -s -C "$KBUILD" kernelversion 2>/dev/null)
-		echo "== [$TARGET] make run (the demo)"
+		stage "[$TARGET] make run (the demo)"
 		check "the make run demo calls every sample kfunc and unloads the module" \
 			"$KFUNC_RS_ROOT/scripts/boot.sh" "$env_file" demo
-		echo "== [$TARGET] your own module (the tutorial: make new, make check, add a kfunc)"
+		stage "[$TARGET] your own module (the tutorial: make new, make check, add a kfunc)"
 		check "Documentation/rust/kfuncs.rst's tutorial runs as written and its checks pass" \
 			"$KFUNC_RS_ROOT/scripts/tutorial-test.sh"
 		# virtme-ng runs the machine's own root filesystem in the guest,
 		# which a guest of another architecture cannot execute.
 		if [ "$arch" = "$HOST_ARCH" ]; then
-			echo "== [$TARGET] virtme-ng"
+			stage "[$TARGET] virtme-ng"
 			check "vng boots the kernel, runs a command, returns its output and exit code" \
 				"$KFUNC_RS_ROOT/scripts/vng-test.sh" "$BZIMAGE" "$version"
 		fi
@@ -208,5 +211,6 @@ for t in ${TARGET_GIVEN:-$KFUNC_RS_TARGETS}; do
 done
 
 echo
+stage "done"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
