@@ -49,9 +49,10 @@ if "$KFUNC_RS_ROOT/scripts/deps.sh"; then pass "dependencies installed"; else fa
 mkdir -p "$KFUNC_RS_CACHE/out"
 setsid bash -c 'for t in "${@:2}"; do TARGET=$t nice -n 19 "$1" >/dev/null || true; done' \
 	prebuild "$KFUNC_RS_ROOT/scripts/kernel-build.sh" ${TARGET_GIVEN:-$KFUNC_RS_TARGETS} \
-	2>"$KFUNC_RS_CACHE/out/kernel-prebuild.log" &
+	</dev/null >/dev/null 2>"$KFUNC_RS_CACHE/out/kernel-prebuild-$$.log" &
 prebuild=$!
-trap 'kill -- -"$prebuild" 2>/dev/null; rm -rf "$tmp"' EXIT
+# Only while it runs: once it ended, its id may be another's.
+trap 'jobs -rp | grep -qx "$prebuild" && kill -- -"$prebuild" 2>/dev/null; rm -rf "$tmp" "$KFUNC_RS_CACHE/out/kernel-prebuild-$$.log"' EXIT
 
 stage "host"
 cd "$KFUNC_RS_ROOT" || exit 1

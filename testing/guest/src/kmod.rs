@@ -56,6 +56,17 @@ pub fn is_loaded(name: &str) -> bool {
     Path::new("/sys/module").join(name).exists()
 }
 
+/// The reference count of module `name` (`/sys/module/<name>/refcnt`):
+/// the programs and other modules that hold it; `None` when it is not
+/// loaded.
+pub fn refcnt(name: &str) -> Option<u64> {
+    std::fs::read_to_string(Path::new("/sys/module").join(name).join("refcnt"))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
 /// The kernel log (dmesg).
 pub fn dmesg() -> Result<String> {
     run("dmesg", &[])

@@ -16,6 +16,7 @@ use crate::ktap::Test;
 use crate::paths;
 use crate::sample::CounterArgs;
 use anyhow::{bail, ensure, Context, Result};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 const MODULE: &str = "rust_kfunc_sample";
@@ -185,67 +186,109 @@ fn kmemleak() -> Result<()> {
 }
 
 /// One thread loads and runs programs calling the module's kfuncs while
-/// another loads and unloads the module, for `time`. Loads fail while the
-/// module is out and rmmod fails while a program holds it; nothing may
+/// another loads and unloads the module, for `time`, and on (up to three
+/// times as long) until each side has both won and lost. Loads fail while
+/// the module is out and rmmod fails while a program holds it; nothing may
 /// crash, and the module must unload at the end.
 fn race(time: Duration) -> Result<()> {
-    // How long one load and run takes on this kernel and machine (TCG,
-    // debug options and the kernel's BTF size vary it tenfold): the
-    // module stays in, and the loader pauses after each program, for
-    // 1 ms to twice that, so that rmmod comes before, during and after
-    // loads, and finds the module free (the last program's reference goes
-    // after an RCU grace period) as well as held.
-    insmod()?;
-    let started = Instant::now();
-    let timed =
-        bpf::load_ok(&paths::bpf_obj(OBJ), "counter").and_then(|o| counter(&o, 0, 1).map(drop));
-    let one = started.elapsed();
-    kmod::rmmod_patiently(MODULE, PATIENCE).context("rmmod before the race")?;
-    timed.context("one load and run before the race")?;
-    let most = u64::try_from(one.as_millis() * 2).unwrap_or(u64::MAX);
-    println!("# race: one load and run takes {} ms", one.as_millis());
-
-    let end = Instant::now() + time;
-    let loader = std::thread::spawn(move || -> Result<(u64, u64)> {
-        let (mut loaded, mut ran) = (0, 0);
-        let mut pauses = Scattered::new(most, 1);
-        while Instant::now() < end {
-            let Ok(o) = bpf::load(&paths::bpf_obj(OBJ), &["counter"]) else {
-                // The module is out: its kfuncs do not resolve.
-                std::thread::sleep(Duration::from_millis(1));
-                continue;
-            };
-            loaded += 1;
-            if counter(&o, 0, 1).is_ok() {
-                ran += 1;
-            }
-            drop(o);
-            std::thread::sleep(pauses.next_ms());
-        }
-        Ok((loaded, ran))
-    });
+    let (load, release) = race_timing()?;
+    println!(
+        "# race: one load and run takes {} ms, its release {} ms",
+        load.as_millis(),
+        release.as_millis()
+    );
+    // The module stays in, and the loader pauses after each program's
+    // release, for 1 ms to twice one load (TCG, debug options and the
+    // kernel's BTF size vary it tenfold), scattered, so that rmmod comes
+    // before, during and after loads, and finds the module free as well
+    // as held.
+    let most = u64::try_from(load.as_millis() * 2).unwrap_or(u64::MAX);
+    let stop = AtomicBool::new(false);
+    let (loaded, ran) = (AtomicU64::new(0), AtomicU64::new(0));
     let (mut inserted, mut removed) = (0u64, 0u64);
-    let mut stays = Scattered::new(most, 0);
-    while Instant::now() < end {
-        if !kmod::is_loaded(MODULE) && insmod().is_ok() {
-            inserted += 1;
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut pauses = Scattered::new(most, 1);
+            while !stop.load(Ordering::Relaxed) {
+                let Ok(o) = bpf::load(&paths::bpf_obj(OBJ), &["counter"]) else {
+                    // The module is out: its kfuncs do not resolve.
+                    std::thread::sleep(Duration::from_millis(1));
+                    continue;
+                };
+                loaded.fetch_add(1, Ordering::Relaxed);
+                if counter(&o, 0, 1).is_ok() {
+                    ran.fetch_add(1, Ordering::Relaxed);
+                }
+                drop(o);
+                std::thread::sleep(release + pauses.next_ms());
+            }
+        });
+        let mut stays = Scattered::new(most, 0);
+        loop {
+            let seen = inserted > 0
+                && removed > 0
+                && loaded.load(Ordering::Relaxed) > 0
+                && ran.load(Ordering::Relaxed) > 0;
+            let elapsed = started.elapsed();
+            if elapsed >= time * 3 || (elapsed >= time && seen) {
+                break;
+            }
+            if !kmod::is_loaded(MODULE) && insmod().is_ok() {
+                inserted += 1;
+            }
+            std::thread::sleep(stays.next_ms());
+            if kmod::rmmod(MODULE).is_ok() {
+                removed += 1;
+            }
         }
-        std::thread::sleep(stays.next_ms());
-        if kmod::rmmod(MODULE).is_ok() {
-            removed += 1;
-        }
-    }
-    let (loaded, ran) = loader.join().expect("the loader thread panicked")?;
+        stop.store(true, Ordering::Relaxed);
+    });
+    let (loaded, ran) = (loaded.into_inner(), ran.into_inner());
     if kmod::is_loaded(MODULE) {
         kmod::rmmod_patiently(MODULE, PATIENCE)
             .context("the module did not unload after the race")?;
     }
-    println!("# race: {inserted} insmods, {removed} rmmods, {loaded} program loads, {ran} runs");
+    println!(
+        "# race: {inserted} insmods, {removed} rmmods, {loaded} program loads, {ran} runs in {} ms",
+        started.elapsed().as_millis()
+    );
     ensure!(
         inserted > 0 && removed > 0 && loaded > 0 && ran > 0,
         "no race: {inserted} insmods, {removed} rmmods, {loaded} loads, {ran} runs"
     );
     Ok(())
+}
+
+/// How long a warm load and run of the `counter` program takes (the
+/// boot's first parses the kernel's BTF cold), and how long its program
+/// then holds the module after its last fd is closed (it is freed after
+/// an RCU grace period). Leaves the module out.
+fn race_timing() -> Result<(Duration, Duration)> {
+    if !kmod::is_loaded(MODULE) {
+        insmod()?;
+    }
+    let timed = (|| -> Result<(Duration, Duration)> {
+        let mut load = Duration::ZERO;
+        for _ in 0..2 {
+            let started = Instant::now();
+            let o = bpf::load_ok(&paths::bpf_obj(OBJ), "counter")?;
+            counter(&o, 0, 1)?;
+            load = started.elapsed();
+        }
+        let started = Instant::now();
+        while kmod::refcnt(MODULE) != Some(0) {
+            ensure!(
+                started.elapsed() < PATIENCE,
+                "the module is still held {} s after its programs closed",
+                PATIENCE.as_secs()
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        Ok((load, started.elapsed()))
+    })();
+    kmod::rmmod_patiently(MODULE, PATIENCE).context("rmmod before the race")?;
+    timed.context("timing one load and run before the race")
 }
 
 /// Durations of 1 to `most` ms in a scattered, repeatable order: a stride
@@ -257,7 +300,7 @@ struct Scattered {
 }
 
 impl Scattered {
-    /// Starts `start` strides in, so that two users do not walk in step.
+    /// Starts `start` strides in.
     fn new(most: u64, start: u64) -> Self {
         let most = most.max(2);
         let gcd = |mut a: u64, mut b: u64| {
