@@ -71,7 +71,7 @@ if ! [ -f "$build/.kfunc-rs-configured" ]; then
 fi
 
 jobs=$(($(nproc) + 1))
-log "building Linux $version in $build (first time takes ~8 min on 2 cores)"
+log "building Linux $version in $build (first time: 8 to 16 min on 2 cores)"
 start=$(date +%s)
 if ! "${K[@]}" -j"$jobs" >"$build/kfunc-rs-build.log" 2>&1; then
 	tail -n 40 "$build/kfunc-rs-build.log" >&2
