@@ -38,6 +38,8 @@ mod byref;
 pub mod check;
 pub mod compat;
 mod cstr;
+#[doc(hidden)]
+pub mod decl;
 mod dtors;
 pub mod filter;
 mod flags;

@@ -41,6 +41,13 @@ macro_rules! kfunc_dtors {
             }
         )+
 
+        // The destructors checked and recorded as a set's kfuncs are.
+        const _: usize = $crate::__kfunc_entries!(
+            ::core::stringify!($name),
+            false,
+            [$($crate::decl::Entry::declared(&$dtor::DECL)),+]
+        );
+
         // BTF_ID_LIST(name) of BTF_ID(struct, type), BTF_ID(func, dtor)
         // pairs: the layout of `struct btf_id_dtor_kfunc`.
         // The kernel calls a destructor through a pointer: keep objtool from

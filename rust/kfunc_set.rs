@@ -98,7 +98,7 @@ macro_rules! __kfunc_set_entries {
     (@set $attrs:tt $vis:tt $set:ident $filter:tt @done [$($done:tt)*]
      $(#[$($a:tt)*])* fn $k:ident ; $($rest:tt)*) => {
         $crate::__kfunc_set_entries! {
-            @set $attrs $vis $set $filter @done [$($done)* ($k [$(#[$($a)*])*])] $($rest)*
+            @set $attrs $vis $set $filter @done [$($done)* (named $k [$(#[$($a)*])*])] $($rest)*
         }
     };
     // An `unsafe fn` kfunc definition: its body vouches for raw pointers
@@ -108,7 +108,7 @@ macro_rules! __kfunc_set_entries {
      $($rest:tt)*) => {
         $crate::__kfunc_define! { [$(#[$($a)*])*] [$kvis] [unsafe] $k [$($params)*] [$($ret)?] $body }
         $crate::__kfunc_set_entries! {
-            @set $attrs $vis $set $filter @done [$($done)* ($k [])] $($rest)*
+            @set $attrs $vis $set $filter @done [$($done)* (here $k [])] $($rest)*
         }
     };
     // A kfunc definition.
@@ -117,23 +117,14 @@ macro_rules! __kfunc_set_entries {
      $($rest:tt)*) => {
         $crate::__kfunc_define! { [$(#[$($a)*])*] [$kvis] [] $k [$($params)*] [$($ret)?] $body }
         $crate::__kfunc_set_entries! {
-            @set $attrs $vis $set $filter @done [$($done)* ($k [])] $($rest)*
+            @set $attrs $vis $set $filter @done [$($done)* (here $k [])] $($rest)*
         }
     };
     // The set, laid out as BTF_KFUNCS_START / BTF_ID_FLAGS / BTF_KFUNCS_END
     // lay it out. An entry whose kfunc is configured out is skipped by the
     // assembler (`.if`), as the C preprocessor would skip it.
     (@set [$($set_attr:tt)*] [$set_vis:vis] $set:ident [$($filter:path)?] @done
-     [$( ($k:ident [$($eattr:tt)*]) )+]) => {
-        $(
-            const _: () = if let ::core::option::Option::Some(msg) = $crate::check::extra_flags(
-                ::core::stringify!($k),
-                $crate::__kfunc_entry!(@extra [] $($eattr)*),
-            ) {
-                ::core::panic!("{}", msg.as_str())
-            };
-        )+
-
+     [$( ($kind:ident $k:ident $eattr:tt) )+]) => {
         ::core::arch::global_asm!(
             ".pushsection .BTF_ids,\"a\"",
             // The set is read as a `struct btf_id_set8` (resolve_btfids only
@@ -158,22 +149,20 @@ macro_rules! __kfunc_set_entries {
             __kfunc_rs_set8_flags = const $crate::bindings::BTF_SET8_KFUNCS,
             __kfunc_rs_suffix = const $crate::symbol_suffix(::core::stringify!($set)),
             $(
-                $k = const $crate::__kfunc_entry!($k; [] []; $($eattr)*),
+                $k = const $crate::decl::Entry::word(&$crate::__kfunc_entry!($kind $k $eattr)),
             )+
         );
 
         $($set_attr)*
         $set_vis static $set: $crate::KfuncSet = {
-            // The entry words, counted at compile time: nothing per kfunc
-            // stays in the module's memory but its `.BTF_ids` pair.
-            const LEN: usize = $crate::set::enabled(&[
-                $($crate::__kfunc_entry!($k; [] []; $($eattr)*)),+
-            ]);
-            const _: () = if let ::core::option::Option::Some(msg) =
-                $crate::check::set_size(::core::stringify!($set), LEN)
-            {
-                ::core::panic!("{}", msg.as_str())
-            };
+            // The entries, checked and counted, and the records of the
+            // kfuncs declared here: nothing per kfunc stays in the module's
+            // memory but its `.BTF_ids` pair.
+            const LEN: usize = $crate::__kfunc_entries!(
+                ::core::stringify!($set),
+                true,
+                [$($crate::__kfunc_entry!($kind $k $eattr)),+]
+            );
             unsafe extern "C" {
                 #[link_name = ::core::concat!("__BTF_ID__set8__", ::core::stringify!($set))]
                 static mut SET8: $crate::bindings::btf_id_set8;
@@ -193,38 +182,57 @@ macro_rules! __kfunc_set_entries {
     };
 }
 
-/// The `.BTF_ids` word pair of a set entry (see [`KfuncSet`](crate::KfuncSet)):
-/// the kfunc's flags, plus the flags and `#[cfg]` of a `fn name;` entry.
+/// Checks a list of [`Entry`](crate::decl::Entry)s of `$what`, a kfunc set
+/// if `$is_set`, and writes the signature records of the kfuncs they
+/// declare into the record section; evaluates to the number of entries in
+/// the build.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __kfunc_entries {
+    ($what:expr, $is_set:literal, [$($entry:expr),+]) => {{
+        const ENTRIES: &[$crate::decl::Entry] = &[$($entry),+];
+        const RECORDS_LEN: usize = $crate::decl::records_len(ENTRIES);
+
+        #[used]
+        #[link_section = $crate::__kfunc_rs_record_section!()]
+        static RECORDS: [u8; RECORDS_LEN] = $crate::decl::records::<RECORDS_LEN>(ENTRIES);
+
+        if let ::core::option::Option::Some(msg) = $crate::decl::check($what, ENTRIES, $is_set) {
+            ::core::panic!("{}", msg.as_str())
+        }
+        $crate::decl::count(ENTRIES)
+    }};
+}
+
+/// The [`Entry`](crate::decl::Entry) of a kfunc declared in the set
+/// (`here`), or of a `fn name;` entry (`named`) with its `#[flags]` and
+/// `#[cfg]`.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __kfunc_entry {
-    // The flags a `fn name;` entry adds.
-    (@extra [$($fl:tt)*]) => {
-        $crate::KfuncFlags::empty() $($fl)*
+    (here $k:ident []) => {
+        $crate::decl::Entry::declared(&$k::DECL)
     };
-    (@extra [$($fl:tt)*] #[flags($($f:ident)|+)] $($rest:tt)*) => {
-        $crate::__kfunc_entry!(@extra [$($fl)* $(.union($crate::KfuncFlags::$f))+] $($rest)*)
+    (named $k:ident [$($a:tt)*]) => {
+        $crate::__kfunc_entry!(@named $k [true] [$crate::KfuncFlags::empty()] $($a)*)
     };
-    (@extra $fl:tt #[$($other:tt)*] $($rest:tt)*) => {
-        $crate::__kfunc_entry!(@extra $fl $($rest)*)
+    (@named $k:ident [$($en:tt)*] [$($fl:tt)*]) => {
+        $crate::decl::Entry::named(&$k::DECL, $($en)*, $($fl)*)
     };
-    ($k:ident; [$($en:tt)*] [$($fl:tt)*];) => {
-        $crate::set::entry_ref($k::ENTRY, true $($en)*, $crate::KfuncFlags::empty() $($fl)*)
+    (@named $k:ident $en:tt [$($fl:tt)*] #[flags($($f:ident)|+)] $($rest:tt)*) => {
+        $crate::__kfunc_entry!(@named $k $en [$($fl)* $(.union($crate::KfuncFlags::$f))+] $($rest)*)
     };
-    ($k:ident; [$($en:tt)*] [$($fl:tt)*]; #[flags($($f:ident)|+)] $($rest:tt)*) => {
-        $crate::__kfunc_entry!($k; [$($en)*] [$($fl)* $(.union($crate::KfuncFlags::$f))+]; $($rest)*)
-    };
-    ($k:ident; $en:tt $fl:tt; #[flags $($bad:tt)*] $($rest:tt)*) => {
+    (@named $k:ident $en:tt $fl:tt #[flags $($bad:tt)*] $($rest:tt)*) => {
         ::core::compile_error!(::core::concat!(
             "kfunc `", ::core::stringify!($k),
             "`: write its flags as #[flags(ACQUIRE | RET_NULL)], KF_* names without the prefix"
         ))
     };
-    ($k:ident; [$($en:tt)*] $fl:tt; #[cfg($($c:tt)*)] $($rest:tt)*) => {
-        $crate::__kfunc_entry!($k; [$($en)* && ::core::cfg!($($c)*)] $fl; $($rest)*)
+    (@named $k:ident [$($en:tt)*] $fl:tt #[cfg($($c:tt)*)] $($rest:tt)*) => {
+        $crate::__kfunc_entry!(@named $k [$($en)* && ::core::cfg!($($c)*)] $fl $($rest)*)
     };
-    ($k:ident; $en:tt $fl:tt; #[$($other:tt)*] $($rest:tt)*) => {
-        $crate::__kfunc_entry!($k; $en $fl; $($rest)*)
+    (@named $k:ident $en:tt $fl:tt #[$($other:tt)*] $($rest:tt)*) => {
+        $crate::__kfunc_entry!(@named $k $en $fl $($rest)*)
     };
 }
 
@@ -368,10 +376,10 @@ macro_rules! __kfunc_params {
             $crate::KfuncRet::into_raw($($unsafe)? { __kfunc_rs_body($($tp),*) })
         }
 
-        // The kfunc's name in the type namespace: its signature, flags and
-        // set entry. A parameter type that is not a kfunc type fails the
-        // bound of `<kfunc>::<parameter>` (or `<kfunc>::r#return`), so the
-        // error names both.
+        // The kfunc's name in the type namespace: its declaration. A
+        // parameter type that is not a kfunc type fails the bound of
+        // `<kfunc>::<parameter>` (or `<kfunc>::r#return`), so the error
+        // names both. The set checks the declaration and records it.
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
         $vis enum $name {}
@@ -382,57 +390,36 @@ macro_rules! __kfunc_params {
             $(fn $cp<T: $crate::KfuncArg>() {})*
             fn r#return<T: $crate::KfuncRet>() {}
 
-            /// The kfunc's C signature, as the BTF step will describe it.
-            pub const SIGNATURE: $crate::record::Kfunc = $crate::record::Kfunc {
-                name: ::core::stringify!($name),
-                ret: &<<$crate::__kfunc_ret!($($ret)?) as $crate::KfuncRet>::Raw as $crate::BtfType>::BTF,
-                params: &[$($rec)*],
-            };
-
-            /// The flags of the kfunc's `#[flags(...)]`.
-            pub const EXPLICIT_FLAGS: $crate::KfuncFlags = $crate::__kfunc_flags!($name; $($flags)*);
-
-            /// The kfunc's flags: written, and implied by its types.
-            pub const FLAGS: $crate::KfuncFlags = Self::EXPLICIT_FLAGS
-                $($imp)*
-                .union(<$crate::__kfunc_ret!($($ret)?) as $crate::KfuncRet>::IMPLIES);
-
+            /// The kfunc as declared: its C signature, as the BTF step will
+            /// describe it, its flags and what its types say.
             #[doc(hidden)]
-            pub const ENTRY: u64 = $crate::set::entry(Self::FLAGS);
+            pub const DECL: $crate::decl::Decl = {
+                $(let _: fn() = Self::$cp::<$ct>;)*
+                let _: fn() = Self::r#return::<$crate::__kfunc_ret!($($ret)?)>;
+                let explicit = $crate::__kfunc_flags!($name; $($flags)*);
+                $crate::decl::Decl {
+                    sig: $crate::record::Kfunc {
+                        name: ::core::stringify!($name),
+                        ret: &<<$crate::__kfunc_ret!($($ret)?) as $crate::KfuncRet>::Raw as $crate::BtfType>::BTF,
+                        params: &[$($rec)*],
+                    },
+                    explicit,
+                    flags: explicit
+                        $($imp)*
+                        .union(<$crate::__kfunc_ret!($($ret)?) as $crate::KfuncRet>::IMPLIES),
+                    ret: $crate::check::RetInfo::of::<$crate::__kfunc_ret!($($ret)?)>(),
+                    is_unsafe: $crate::__kfunc_is_unsafe!($($unsafe)?),
+                    args: &[$($info),*],
+                    enabled: true,
+                }
+            };
         }
 
         #[cfg(not(all($($($cfg)*),*)))]
         impl $name {
             #[doc(hidden)]
-            pub const ENTRY: u64 = 0;
+            pub const DECL: $crate::decl::Decl = $crate::decl::Decl::DISABLED;
         }
-
-        $(#[cfg($($cfg)*)])*
-        const _: () = {
-            $(let _: fn() = $name::$cp::<$ct>;)*
-            let _: fn() = $name::r#return::<$crate::__kfunc_ret!($($ret)?)>;
-        };
-
-        $(#[cfg($($cfg)*)])*
-        const _: () = if let ::core::option::Option::Some(msg) = $crate::check::kfunc(
-            &$name::SIGNATURE,
-            $name::FLAGS,
-            $name::EXPLICIT_FLAGS,
-            $crate::check::RetInfo::of::<$crate::__kfunc_ret!($($ret)?)>(),
-            $crate::__kfunc_is_unsafe!($($unsafe)?),
-            &[$($info),*],
-        ) {
-            ::core::panic!("{}", msg.as_str())
-        };
-
-        $(#[cfg($($cfg)*)])*
-        const _: () = {
-            const LEN: usize = $name::SIGNATURE.encoded_len();
-
-            #[used]
-            #[link_section = $crate::__kfunc_rs_record_section!()]
-            static RECORD: [u8; LEN] = $name::SIGNATURE.encode::<LEN>();
-        };
     };
 }
 

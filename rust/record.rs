@@ -388,182 +388,215 @@ pub struct Var {
     pub ty: &'static Type,
 }
 
-/// Writes bytes into a buffer of `N` bytes, or only counts them when `N` is
-/// 0, so that one `const fn` both sizes and fills a record.
-struct Writer<const N: usize> {
-    buf: [u8; N],
+/// Writes records into a buffer from a position, or only counts their
+/// bytes when the buffer is empty. Records are built by the compiler's const
+/// evaluator, for which every call costs (more than a byte's write): the
+/// writes are macros, expanded in place, and each record is one function.
+struct Writer<'b> {
+    buf: &'b mut [u8],
     pos: usize,
 }
 
-impl<const N: usize> Writer<N> {
-    const fn new() -> Self {
-        Self {
-            buf: [0; N],
-            pos: 0,
+/// Appends bytes (`[...]`, a list of `u8`s, or a `&[u8]` expression).
+macro_rules! put {
+    ($w:ident, [$($b:expr),+]) => {{
+        if !$w.buf.is_empty() {
+            $( $w.buf[$w.pos] = $b; $w.pos += 1; )+
+        } else {
+            $( let _ = $b; $w.pos += 1; )+
         }
-    }
-
-    const fn byte(&mut self, b: u8) -> &mut Self {
-        if N != 0 {
-            self.buf[self.pos] = b;
-        }
-        self.pos += 1;
-        self
-    }
-
-    const fn bytes(&mut self, b: &[u8]) -> &mut Self {
-        if N != 0 {
+    }};
+    ($w:ident, $s:expr) => {{
+        let s: &[u8] = $s;
+        if !$w.buf.is_empty() {
             let mut i = 0;
-            while i < b.len() {
-                self.buf[self.pos + i] = b[i];
+            while i < s.len() {
+                $w.buf[$w.pos + i] = s[i];
                 i += 1;
             }
         }
-        self.pos += b.len();
-        self
-    }
+        $w.pos += s.len();
+    }};
+}
 
-    const fn u16(&mut self, v: u16) -> &mut Self {
-        self.bytes(&v.to_le_bytes())
-    }
+/// Appends a little-endian `u16` or `u32`.
+macro_rules! put_le {
+    ($w:ident, u16, $v:expr) => {{
+        let v: u16 = $v;
+        put!($w, [v as u8, (v >> 8) as u8])
+    }};
+    ($w:ident, u32, $v:expr) => {{
+        let v: u32 = $v;
+        put!(
+            $w,
+            [v as u8, (v >> 8) as u8, (v >> 16) as u8, (v >> 24) as u8]
+        )
+    }};
+}
 
-    const fn u32(&mut self, v: u32) -> &mut Self {
-        self.bytes(&v.to_le_bytes())
-    }
-
-    /// A `str` of the two parts `a` and `b`, written as one.
-    const fn str2(&mut self, a: &str, b: &str) -> &mut Self {
+/// Appends a name of the two parts `$a` and `$b`, written as one.
+macro_rules! put_str {
+    ($w:ident, $a:expr, $b:expr) => {{
+        let (a, b): (&[u8], &[u8]) = ($a.as_bytes(), $b.as_bytes());
         assert!(
             a.len() + b.len() <= u16::MAX as usize,
             "name too long for a signature record"
         );
-        self.u16((a.len() + b.len()) as u16)
-            .bytes(a.as_bytes())
-            .bytes(b.as_bytes())
+        put_le!($w, u16, (a.len() + b.len()) as u16);
+        put!($w, a);
+        put!($w, b);
+    }};
+    ($w:ident, $a:expr) => {{
+        let a: &[u8] = $a.as_bytes();
+        assert!(
+            a.len() <= u16::MAX as usize,
+            "name too long for a signature record"
+        );
+        put_le!($w, u16, a.len() as u16);
+        put!($w, a);
+    }};
+}
+
+impl<'b> Writer<'b> {
+    /// A record's header; its length is filled in by [`Self::end`].
+    const fn header(&mut self, kind: RecordKind) {
+        put!(
+            self,
+            [MAGIC[0], MAGIC[1], MAGIC[2], MAGIC[3], VERSION, kind as u8, 0, 0, 0, 0]
+        );
     }
 
-    const fn str(&mut self, s: &str) -> &mut Self {
-        self.str2(s, "")
-    }
-
-    const fn header(&mut self, kind: RecordKind, len: usize) -> &mut Self {
+    /// Ends the record that began at `start`: writes its length into its
+    /// header, and returns where the next record begins.
+    const fn end(self, start: usize) -> usize {
+        let len = self.pos - start;
         assert!(len <= u32::MAX as usize, "signature record too long");
-        self.bytes(&MAGIC)
-            .byte(VERSION)
-            .byte(kind as u8)
-            .u32(len as u32)
+        if !self.buf.is_empty() {
+            let at = start + MAGIC.len() + 2;
+            let mut i = 0;
+            while i < 4 {
+                self.buf[at + i] = (len >> (8 * i)) as u8;
+                i += 1;
+            }
+        }
+        self.pos
     }
 
-    const fn ty(&mut self, t: &Type) -> &mut Self {
+    const fn ty(&mut self, t: &Type) {
         match t {
-            Type::Void => self.byte(TypeTag::Void as u8),
-            Type::Int { size, signed, name } => self
-                .byte(TypeTag::Int as u8)
-                .byte(*size)
-                .byte(*signed as u8)
-                .str(name),
-            Type::Bool => self.byte(TypeTag::Bool as u8).byte(1),
-            Type::Ptr { pointee, is_const } => self
-                .byte(TypeTag::Ptr as u8)
-                .byte(*is_const as u8)
-                .ty(pointee),
+            Type::Void => put!(self, [TypeTag::Void as u8]),
+            Type::Int { size, signed, name } => {
+                put!(self, [TypeTag::Int as u8, *size, *signed as u8]);
+                put_str!(self, name);
+            }
+            Type::Bool => put!(self, [TypeTag::Bool as u8, 1]),
+            Type::Ptr { pointee, is_const } => {
+                put!(self, [TypeTag::Ptr as u8, *is_const as u8]);
+                self.ty(pointee)
+            }
             Type::Kernel { kind, name, size } => {
                 assert!(*size <= u32::MAX as usize, "kernel type too large");
-                self.byte(TypeTag::Kernel as u8)
-                    .byte(*kind as u8)
-                    .str(name)
-                    .u32(*size as u32)
+                put!(self, [TypeTag::Kernel as u8, *kind as u8]);
+                put_str!(self, name);
+                put_le!(self, u32, *size as u32);
             }
-            Type::ModuleStruct { name, .. } => self.byte(TypeTag::ModuleStruct as u8).str(name),
-            Type::Array { elem, len } => self.byte(TypeTag::Array as u8).u32(*len).ty(elem),
+            Type::ModuleStruct { name, .. } => {
+                put!(self, [TypeTag::ModuleStruct as u8]);
+                put_str!(self, name);
+            }
+            Type::Array { elem, len } => {
+                put!(self, [TypeTag::Array as u8]);
+                put_le!(self, u32, *len);
+                self.ty(elem)
+            }
         }
-    }
-
-    const fn finish(self) -> [u8; N] {
-        assert!(N == 0 || self.pos == N, "signature record size mismatch");
-        self.buf
     }
 }
 
+/// The records of one kind of item ([`Kfunc`], [`Struct`], [`Var`]): each
+/// writes itself, and gets its size and its bytes from that.
+macro_rules! record_impl {
+    ($t:ty, $what:literal) => {
+        impl $t {
+            #[doc = ::core::concat!("The size of this ", $what, "'s record.")]
+            pub const fn encoded_len(&self) -> usize {
+                self.write(Writer { buf: &mut [], pos: 0 })
+            }
+
+            #[doc = ::core::concat!("Writes this ", $what, "'s record into `buf` at `at`, which")]
+            /// must leave room for [`Self::encoded_len`] bytes (or the
+            /// evaluation fails); returns the position after it.
+            pub const fn encode_at(&self, buf: &mut [u8], at: usize) -> usize {
+                self.write(Writer { buf, pos: at })
+            }
+
+            #[doc = ::core::concat!("This ", $what, "'s record; `N` must be [`Self::encoded_len`].")]
+            pub const fn encode<const N: usize>(&self) -> [u8; N] {
+                let mut buf = [0; N];
+                let end = self.encode_at(&mut buf, 0);
+                assert!(end == N, "signature record size mismatch");
+                buf
+            }
+        }
+    };
+}
+
+record_impl!(Kfunc, "kfunc");
+record_impl!(Struct, "struct");
+record_impl!(Var, "variable");
+
 impl Kfunc {
-    const fn write<const N: usize>(&self, len: usize) -> Writer<N> {
+    const fn write(&self, mut w: Writer<'_>) -> usize {
         assert!(
             self.params.len() <= MAX_PARAMS,
             "a kfunc takes at most 12 parameters"
         );
-        let mut w = Writer::<N>::new();
-        w.header(RecordKind::Kfunc, len)
-            .str(self.name)
-            .ty(self.ret)
-            .byte(self.params.len() as u8);
+        let start = w.pos;
+        w.header(RecordKind::Kfunc);
+        put_str!(w, self.name);
+        w.ty(self.ret);
+        put!(w, [self.params.len() as u8]);
         let mut i = 0;
         while i < self.params.len() {
             let p = &self.params[i];
-            w.str2(p.name, p.suffix).ty(p.ty);
+            put_str!(w, p.name, p.suffix);
+            w.ty(p.ty);
             i += 1;
         }
-        w
-    }
-
-    /// The size of this kfunc's record.
-    pub const fn encoded_len(&self) -> usize {
-        self.write::<0>(0).pos
-    }
-
-    /// This kfunc's record; `N` must be [`Self::encoded_len`].
-    pub const fn encode<const N: usize>(&self) -> [u8; N] {
-        self.write::<N>(N).finish()
+        w.end(start)
     }
 }
 
 impl Struct {
-    const fn write<const N: usize>(&self, len: usize) -> Writer<N> {
+    const fn write(&self, mut w: Writer<'_>) -> usize {
         assert!(
             self.members.len() <= u16::MAX as usize,
             "too many struct members"
         );
-        let mut w = Writer::<N>::new();
-        w.header(RecordKind::Struct, len)
-            .str(self.name)
-            .u32(self.size)
-            .u16(self.members.len() as u16);
+        let start = w.pos;
+        w.header(RecordKind::Struct);
+        put_str!(w, self.name);
+        put_le!(w, u32, self.size);
+        put_le!(w, u16, self.members.len() as u16);
         let mut i = 0;
         while i < self.members.len() {
             let m = &self.members[i];
-            w.str(m.name).u32(m.offset).ty(m.ty);
+            put_str!(w, m.name);
+            put_le!(w, u32, m.offset);
+            w.ty(m.ty);
             i += 1;
         }
-        w
-    }
-
-    /// The size of this struct's record.
-    pub const fn encoded_len(&self) -> usize {
-        self.write::<0>(0).pos
-    }
-
-    /// This struct's record; `N` must be [`Self::encoded_len`].
-    pub const fn encode<const N: usize>(&self) -> [u8; N] {
-        self.write::<N>(N).finish()
+        w.end(start)
     }
 }
 
 impl Var {
-    const fn write<const N: usize>(&self, len: usize) -> Writer<N> {
-        let mut w = Writer::<N>::new();
-        w.header(RecordKind::Var, len)
-            .str(self.name)
-            .byte(self.percpu as u8)
-            .ty(self.ty);
-        w
-    }
-
-    /// The size of this variable's record.
-    pub const fn encoded_len(&self) -> usize {
-        self.write::<0>(0).pos
-    }
-
-    /// This variable's record; `N` must be [`Self::encoded_len`].
-    pub const fn encode<const N: usize>(&self) -> [u8; N] {
-        self.write::<N>(N).finish()
+    const fn write(&self, mut w: Writer<'_>) -> usize {
+        let start = w.pos;
+        w.header(RecordKind::Var);
+        put_str!(w, self.name);
+        put!(w, [self.percpu as u8]);
+        w.ty(self.ty);
+        w.end(start)
     }
 }

@@ -11,7 +11,7 @@
 //! lays the set out in `.BTF_ids` exactly as the C macros do; the kernel's
 //! resolve_btfids fills in the BTF ids and sorts it at build time.
 
-use crate::{bindings, KfuncFlags, ProgType};
+use crate::{bindings, ProgType};
 use kernel::error::{code::EINVAL, to_result, Result};
 use kernel::ThisModule;
 
@@ -42,37 +42,6 @@ pub struct KfuncSet {
     set: *mut bindings::btf_id_set8,
     len: usize,
     filter: bindings::btf_kfunc_filter_t,
-}
-
-/// The word that lays out a set entry: bit 32 says the kfunc is in the
-/// build (not configured out), the low 32 bits are its flags.
-#[doc(hidden)]
-pub const fn entry(flags: KfuncFlags) -> u64 {
-    1 << 32 | flags.bits() as u64
-}
-
-/// How many of a set's entry words are of kfuncs in the build.
-#[doc(hidden)]
-pub const fn enabled(entries: &[u64]) -> usize {
-    let (mut i, mut n) = (0, 0);
-    while i < entries.len() {
-        if entries[i] >> 32 != 0 {
-            n += 1;
-        }
-        i += 1;
-    }
-    n
-}
-
-/// The word of a `fn name;` entry: the kfunc's own `entry`, unless the
-/// entry is configured out, with the entry's extra flags.
-#[doc(hidden)]
-pub const fn entry_ref(kfunc: u64, enabled: bool, extra: KfuncFlags) -> u64 {
-    if !enabled || kfunc >> 32 == 0 {
-        0
-    } else {
-        kfunc | extra.bits() as u64
-    }
 }
 
 // SAFETY: the set is only written by resolve_btfids at build time; at run

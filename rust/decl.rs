@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Kfunc declarations as [`kfunc_set!`](crate::kfunc_set) and
+//! [`kfunc_dtors!`](crate::kfunc_dtors) see them: each kfunc's [`Decl`]
+//! (its C signature, flags, and what its types say), a set's [`Entry`]s,
+//! and what the macros derive from a list of entries in one constant: the
+//! checks ([`check`](crate::check)), the set's size and its kfuncs'
+//! signature records ([`record`](crate::record)).
+//!
+//! C headers: [`include/linux/btf_ids.h`](srctree/include/linux/btf_ids.h),
+//! [`include/linux/btf.h`](srctree/include/linux/btf.h)
+//!
+//! The compiler's const evaluator does this work for every kfunc of every
+//! build, so a set is evaluated as a whole, not kfunc by kfunc: one
+//! constant per kfunc (its [`Decl`]) and a few per set.
+
+use crate::arg::ArgInfo;
+use crate::check::{self, Msg, RetInfo};
+use crate::record::{Kfunc, Type};
+use crate::KfuncFlags;
+
+/// A kfunc as declared.
+pub struct Decl {
+    /// Its C signature, as the BTF step describes it.
+    pub sig: Kfunc,
+    /// The flags of its `#[flags(...)]`.
+    pub explicit: KfuncFlags,
+    /// Its flags: written, and implied by its types.
+    pub flags: KfuncFlags,
+    /// What its return type says.
+    pub ret: RetInfo,
+    /// Whether it is an `unsafe fn` (its body vouching for raw pointers
+    /// and for written reference flags).
+    pub is_unsafe: bool,
+    /// What each of its Rust parameters says, for each C parameter (a
+    /// `Mem<'_>` is two).
+    pub args: &'static [ArgInfo],
+    /// Whether it is in the build (not removed by its `#[cfg]`).
+    pub enabled: bool,
+}
+
+impl Decl {
+    /// A kfunc its `#[cfg]` removed from the build.
+    pub const DISABLED: Self = Self {
+        sig: Kfunc {
+            name: "",
+            ret: &Type::Void,
+            params: &[],
+        },
+        explicit: KfuncFlags::empty(),
+        flags: KfuncFlags::empty(),
+        ret: RetInfo {
+            implies: KfuncFlags::empty(),
+            never_null: false,
+            raw: false,
+        },
+        is_unsafe: false,
+        args: &[],
+        enabled: false,
+    };
+}
+
+/// One entry of a kfunc set, or a kfunc of a destructor list.
+pub struct Entry {
+    decl: &'static Decl,
+    /// Declared by this entry (not a `fn name;` entry naming a kfunc of
+    /// another set): checked and recorded here.
+    here: bool,
+    /// In the build: the kfunc and, for a `fn name;` entry, the entry.
+    enabled: bool,
+    /// The flags a `fn name;` entry adds.
+    extra: KfuncFlags,
+}
+
+impl Entry {
+    /// The entry of a kfunc declared in the set.
+    pub const fn declared(decl: &'static Decl) -> Self {
+        Self {
+            decl,
+            here: true,
+            enabled: decl.enabled,
+            extra: KfuncFlags::empty(),
+        }
+    }
+
+    /// A `fn name;` entry: kfunc `decl`, declared in another set of the
+    /// module, in the build if `enabled` (its own `#[cfg]`), with the
+    /// flags `extra` added for this set.
+    pub const fn named(decl: &'static Decl, enabled: bool, extra: KfuncFlags) -> Self {
+        Self {
+            decl,
+            here: false,
+            enabled: enabled && decl.enabled,
+            extra,
+        }
+    }
+
+    /// The entry's words in `.BTF_ids` as one value: 1 in the upper half
+    /// and the flags in the lower half (`struct btf_id_set8`'s `flags`), or
+    /// 0 when the entry is not in the build.
+    pub const fn word(&self) -> u64 {
+        if self.enabled {
+            1 << 32 | self.decl.flags.union(self.extra).bits() as u64
+        } else {
+            0
+        }
+    }
+}
+
+/// Checks the entries of `what`, a kfunc set (whose size the kernel
+/// limits) if `is_set`, else a destructor list. Returns the error, if any.
+pub const fn check(what: &str, entries: &[Entry], is_set: bool) -> Option<Msg> {
+    let mut i = 0;
+    while i < entries.len() {
+        let e = &entries[i];
+        i += 1;
+        if !e.enabled {
+            continue;
+        }
+        let d = e.decl;
+        let err = if e.here {
+            check::kfunc(&d.sig, d.flags, d.explicit, d.ret, d.is_unsafe, d.args)
+        } else {
+            check::extra_flags(d.sig.name, e.extra)
+        };
+        if err.is_some() {
+            return err;
+        }
+    }
+    if is_set {
+        check::set_size(what, count(entries))
+    } else {
+        None
+    }
+}
+
+/// How many of `entries` are in the build.
+pub const fn count(entries: &[Entry]) -> usize {
+    let (mut i, mut n) = (0, 0);
+    while i < entries.len() {
+        if entries[i].enabled {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+}
+
+/// The size of the signature records of the kfuncs declared by `entries`.
+pub const fn records_len(entries: &[Entry]) -> usize {
+    let mut len = 0;
+    let mut i = 0;
+    while i < entries.len() {
+        if entries[i].here && entries[i].enabled {
+            len += entries[i].decl.sig.encoded_len();
+        }
+        i += 1;
+    }
+    len
+}
+
+/// The signature records of the kfuncs declared by `entries`, one after
+/// another as the BTF step reads them; `N` must be [`records_len`].
+pub const fn records<const N: usize>(entries: &[Entry]) -> [u8; N] {
+    let mut buf = [0; N];
+    let mut at = 0;
+    let mut i = 0;
+    while i < entries.len() {
+        if entries[i].here && entries[i].enabled {
+            at = entries[i].decl.sig.encode_at(&mut buf, at);
+        }
+        i += 1;
+    }
+    assert!(at == N, "signature records size mismatch");
+    buf
+}
