@@ -388,148 +388,122 @@ pub struct Var {
     pub ty: &'static Type,
 }
 
-/// Writes records into a buffer from a position, or only counts their
-/// bytes when the buffer is empty. Records are built by the compiler's const
-/// evaluator, for which every call costs (more than a byte's write): the
-/// writes are macros, expanded in place, and each record is one function.
-struct Writer<'b> {
-    buf: &'b mut [u8],
-    pos: usize,
-}
+// Records are built by the compiler's const evaluator, for every kfunc of
+// every build, and it pays for every step: sizes are sums, not a dry run of
+// the writer, and the writer's appends are macros, expanded in place.
 
-/// Appends bytes (`[...]`, a list of `u8`s, or a `&[u8]` expression).
+/// Appends to `$buf` at `$pos`: a list of bytes `[...]`, or a `&[u8]`.
 macro_rules! put {
-    ($w:ident, [$($b:expr),+]) => {{
-        if !$w.buf.is_empty() {
-            $( $w.buf[$w.pos] = $b; $w.pos += 1; )+
-        } else {
-            $( let _ = $b; $w.pos += 1; )+
-        }
+    ($buf:ident, $pos:ident, [$($b:expr),+]) => {{
+        $( $buf[$pos] = $b; $pos += 1; )+
     }};
-    ($w:ident, $s:expr) => {{
+    ($buf:ident, $pos:ident, $s:expr) => {{
         let s: &[u8] = $s;
-        if !$w.buf.is_empty() {
-            let mut i = 0;
-            while i < s.len() {
-                $w.buf[$w.pos + i] = s[i];
-                i += 1;
-            }
+        let mut i = 0;
+        while i < s.len() {
+            $buf[$pos] = s[i];
+            $pos += 1;
+            i += 1;
         }
-        $w.pos += s.len();
     }};
 }
 
 /// Appends a little-endian `u16` or `u32`.
 macro_rules! put_le {
-    ($w:ident, u16, $v:expr) => {{
+    ($buf:ident, $pos:ident, u16, $v:expr) => {{
         let v: u16 = $v;
-        put!($w, [v as u8, (v >> 8) as u8])
+        put!($buf, $pos, [v as u8, (v >> 8) as u8])
     }};
-    ($w:ident, u32, $v:expr) => {{
+    ($buf:ident, $pos:ident, u32, $v:expr) => {{
         let v: u32 = $v;
         put!(
-            $w,
+            $buf,
+            $pos,
             [v as u8, (v >> 8) as u8, (v >> 16) as u8, (v >> 24) as u8]
         )
     }};
 }
 
-/// Appends a name of the two parts `$a` and `$b`, written as one.
-macro_rules! put_str {
-    ($w:ident, $a:expr, $b:expr) => {{
-        let (a, b): (&[u8], &[u8]) = ($a.as_bytes(), $b.as_bytes());
-        assert!(
-            a.len() + b.len() <= u16::MAX as usize,
-            "name too long for a signature record"
-        );
-        put_le!($w, u16, (a.len() + b.len()) as u16);
-        put!($w, a);
-        put!($w, b);
-    }};
-    ($w:ident, $a:expr) => {{
+/// Appends a name: its length (`u16`) and its bytes, the two parts `$a`
+/// and `$b` (if given) written as one.
+macro_rules! put_name {
+    ($buf:ident, $pos:ident, $a:expr $(, $b:expr)?) => {{
         let a: &[u8] = $a.as_bytes();
+        let len = a.len() $(+ $b.len())?;
         assert!(
-            a.len() <= u16::MAX as usize,
+            len <= u16::MAX as usize,
             "name too long for a signature record"
         );
-        put_le!($w, u16, a.len() as u16);
-        put!($w, a);
+        put_le!($buf, $pos, u16, len as u16);
+        put!($buf, $pos, a);
+        $(put!($buf, $pos, $b.as_bytes());)?
     }};
 }
 
-impl<'b> Writer<'b> {
-    /// A record's header; its length is filled in by [`Self::end`].
-    const fn header(&mut self, kind: RecordKind) {
-        put!(
-            self,
-            [MAGIC[0], MAGIC[1], MAGIC[2], MAGIC[3], VERSION, kind as u8, 0, 0, 0, 0]
-        );
-    }
-
-    /// Ends the record that began at `start`: writes its length into its
-    /// header, and returns where the next record begins.
-    const fn end(self, start: usize) -> usize {
-        let len = self.pos - start;
+/// Appends a record's header; `len` is the whole record's size.
+macro_rules! put_header {
+    ($buf:ident, $pos:ident, $kind:expr, $len:expr) => {{
+        let len: usize = $len;
         assert!(len <= u32::MAX as usize, "signature record too long");
-        if !self.buf.is_empty() {
-            let at = start + MAGIC.len() + 2;
-            let mut i = 0;
-            while i < 4 {
-                self.buf[at + i] = (len >> (8 * i)) as u8;
-                i += 1;
-            }
+        put!($buf, $pos, &MAGIC);
+        put!($buf, $pos, [VERSION, $kind as u8]);
+        put_le!($buf, $pos, u32, len as u32);
+    }};
+}
+
+impl Type {
+    /// The size of this type's encoding.
+    const fn encoded_len(&self) -> usize {
+        match self {
+            Type::Void => 1,
+            Type::Int { name, .. } => 3 + 2 + name.len(),
+            Type::Bool => 2,
+            Type::Ptr { pointee, .. } => 2 + pointee.encoded_len(),
+            Type::Kernel { name, .. } => 2 + 2 + name.len() + 4,
+            Type::ModuleStruct { name, .. } => 1 + 2 + name.len(),
+            Type::Array { elem, .. } => 1 + 4 + elem.encoded_len(),
         }
-        self.pos
     }
 
-    const fn ty(&mut self, t: &Type) {
-        match t {
-            Type::Void => put!(self, [TypeTag::Void as u8]),
+    /// Writes this type's encoding into `buf` at `pos`; returns the
+    /// position after it.
+    const fn encode_at(&self, buf: &mut [u8], mut pos: usize) -> usize {
+        match self {
+            Type::Void => put!(buf, pos, [TypeTag::Void as u8]),
             Type::Int { size, signed, name } => {
-                put!(self, [TypeTag::Int as u8, *size, *signed as u8]);
-                put_str!(self, name);
+                put!(buf, pos, [TypeTag::Int as u8, *size, *signed as u8]);
+                put_name!(buf, pos, name);
             }
-            Type::Bool => put!(self, [TypeTag::Bool as u8, 1]),
+            Type::Bool => put!(buf, pos, [TypeTag::Bool as u8, 1]),
             Type::Ptr { pointee, is_const } => {
-                put!(self, [TypeTag::Ptr as u8, *is_const as u8]);
-                self.ty(pointee)
+                put!(buf, pos, [TypeTag::Ptr as u8, *is_const as u8]);
+                pos = pointee.encode_at(buf, pos);
             }
             Type::Kernel { kind, name, size } => {
                 assert!(*size <= u32::MAX as usize, "kernel type too large");
-                put!(self, [TypeTag::Kernel as u8, *kind as u8]);
-                put_str!(self, name);
-                put_le!(self, u32, *size as u32);
+                put!(buf, pos, [TypeTag::Kernel as u8, *kind as u8]);
+                put_name!(buf, pos, name);
+                put_le!(buf, pos, u32, *size as u32);
             }
             Type::ModuleStruct { name, .. } => {
-                put!(self, [TypeTag::ModuleStruct as u8]);
-                put_str!(self, name);
+                put!(buf, pos, [TypeTag::ModuleStruct as u8]);
+                put_name!(buf, pos, name);
             }
             Type::Array { elem, len } => {
-                put!(self, [TypeTag::Array as u8]);
-                put_le!(self, u32, *len);
-                self.ty(elem)
+                put!(buf, pos, [TypeTag::Array as u8]);
+                put_le!(buf, pos, u32, *len);
+                pos = elem.encode_at(buf, pos);
             }
         }
+        pos
     }
 }
 
 /// The records of one kind of item ([`Kfunc`], [`Struct`], [`Var`]): each
-/// writes itself, and gets its size and its bytes from that.
+/// writes itself at a position of a buffer and knows its size.
 macro_rules! record_impl {
     ($t:ty, $what:literal) => {
         impl $t {
-            #[doc = ::core::concat!("The size of this ", $what, "'s record.")]
-            pub const fn encoded_len(&self) -> usize {
-                self.write(Writer { buf: &mut [], pos: 0 })
-            }
-
-            #[doc = ::core::concat!("Writes this ", $what, "'s record into `buf` at `at`, which")]
-            /// must leave room for [`Self::encoded_len`] bytes (or the
-            /// evaluation fails); returns the position after it.
-            pub const fn encode_at(&self, buf: &mut [u8], at: usize) -> usize {
-                self.write(Writer { buf, pos: at })
-            }
-
             #[doc = ::core::concat!("This ", $what, "'s record; `N` must be [`Self::encoded_len`].")]
             pub const fn encode<const N: usize>(&self) -> [u8; N] {
                 let mut buf = [0; N];
@@ -546,57 +520,89 @@ record_impl!(Struct, "struct");
 record_impl!(Var, "variable");
 
 impl Kfunc {
-    const fn write(&self, mut w: Writer<'_>) -> usize {
+    /// The size of this kfunc's record.
+    pub const fn encoded_len(&self) -> usize {
+        let mut len = HEADER_LEN + 2 + self.name.len() + self.ret.encoded_len() + 1;
+        let mut i = 0;
+        while i < self.params.len() {
+            let p = &self.params[i];
+            len += 2 + p.name.len() + p.suffix.len() + p.ty.encoded_len();
+            i += 1;
+        }
+        len
+    }
+
+    /// Writes this kfunc's record into `buf` at `pos`, which must leave
+    /// room for [`Self::encoded_len`] bytes (or the evaluation fails);
+    /// returns the position after it.
+    pub const fn encode_at(&self, buf: &mut [u8], mut pos: usize) -> usize {
         assert!(
             self.params.len() <= MAX_PARAMS,
             "a kfunc takes at most 12 parameters"
         );
-        let start = w.pos;
-        w.header(RecordKind::Kfunc);
-        put_str!(w, self.name);
-        w.ty(self.ret);
-        put!(w, [self.params.len() as u8]);
+        put_header!(buf, pos, RecordKind::Kfunc, self.encoded_len());
+        put_name!(buf, pos, self.name);
+        pos = self.ret.encode_at(buf, pos);
+        put!(buf, pos, [self.params.len() as u8]);
         let mut i = 0;
         while i < self.params.len() {
             let p = &self.params[i];
-            put_str!(w, p.name, p.suffix);
-            w.ty(p.ty);
+            put_name!(buf, pos, p.name, p.suffix);
+            pos = p.ty.encode_at(buf, pos);
             i += 1;
         }
-        w.end(start)
+        pos
     }
 }
 
 impl Struct {
-    const fn write(&self, mut w: Writer<'_>) -> usize {
+    /// The size of this struct's record.
+    pub const fn encoded_len(&self) -> usize {
+        let mut len = HEADER_LEN + 2 + self.name.len() + 4 + 2;
+        let mut i = 0;
+        while i < self.members.len() {
+            let m = &self.members[i];
+            len += 2 + m.name.len() + 4 + m.ty.encoded_len();
+            i += 1;
+        }
+        len
+    }
+
+    /// Writes this struct's record into `buf` at `pos` (see
+    /// [`Kfunc::encode_at`]).
+    pub const fn encode_at(&self, buf: &mut [u8], mut pos: usize) -> usize {
         assert!(
             self.members.len() <= u16::MAX as usize,
             "too many struct members"
         );
-        let start = w.pos;
-        w.header(RecordKind::Struct);
-        put_str!(w, self.name);
-        put_le!(w, u32, self.size);
-        put_le!(w, u16, self.members.len() as u16);
+        put_header!(buf, pos, RecordKind::Struct, self.encoded_len());
+        put_name!(buf, pos, self.name);
+        put_le!(buf, pos, u32, self.size);
+        put_le!(buf, pos, u16, self.members.len() as u16);
         let mut i = 0;
         while i < self.members.len() {
             let m = &self.members[i];
-            put_str!(w, m.name);
-            put_le!(w, u32, m.offset);
-            w.ty(m.ty);
+            put_name!(buf, pos, m.name);
+            put_le!(buf, pos, u32, m.offset);
+            pos = m.ty.encode_at(buf, pos);
             i += 1;
         }
-        w.end(start)
+        pos
     }
 }
 
 impl Var {
-    const fn write(&self, mut w: Writer<'_>) -> usize {
-        let start = w.pos;
-        w.header(RecordKind::Var);
-        put_str!(w, self.name);
-        put!(w, [self.percpu as u8]);
-        w.ty(self.ty);
-        w.end(start)
+    /// The size of this variable's record.
+    pub const fn encoded_len(&self) -> usize {
+        HEADER_LEN + 2 + self.name.len() + 1 + self.ty.encoded_len()
+    }
+
+    /// Writes this variable's record into `buf` at `pos` (see
+    /// [`Kfunc::encode_at`]).
+    pub const fn encode_at(&self, buf: &mut [u8], mut pos: usize) -> usize {
+        put_header!(buf, pos, RecordKind::Var, self.encoded_len());
+        put_name!(buf, pos, self.name);
+        put!(buf, pos, [self.percpu as u8]);
+        self.ty.encode_at(buf, pos)
     }
 }
