@@ -37,7 +37,7 @@ macro_rules! kfunc_dtors {
     ) => {
         $(
             $crate::__kfunc_define! {
-                [$(#[$($fattr)*])*] [$fvis] [] $dtor [$($pname : $pty),*] [] $body
+                [$(#[$($fattr)*])*] [$fvis] [] false $dtor [$($pname : $pty),*] [] $body
             }
         )+
 

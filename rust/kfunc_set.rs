@@ -98,7 +98,7 @@ macro_rules! __kfunc_set_entries {
     (@set $attrs:tt $vis:tt $set:ident $filter:tt @done [$($done:tt)*]
      $(#[$($a:tt)*])* fn $k:ident ; $($rest:tt)*) => {
         $crate::__kfunc_set_entries! {
-            @set $attrs $vis $set $filter @done [$($done)* (named $k [$(#[$($a)*])*])] $($rest)*
+            @set $attrs $vis $set $filter @done [$($done)* ($k [$crate::__kfunc_entry!(named $k [$(#[$($a)*])*])])] $($rest)*
         }
     };
     // An `unsafe fn` kfunc definition: its body vouches for raw pointers
@@ -106,25 +106,25 @@ macro_rules! __kfunc_set_entries {
     (@set $attrs:tt $vis:tt $set:ident $filter:tt @done [$($done:tt)*]
      $(#[$($a:tt)*])* $kvis:vis unsafe fn $k:ident ( $($params:tt)* ) $(-> $ret:ty)? $body:block
      $($rest:tt)*) => {
-        $crate::__kfunc_define! { [$(#[$($a)*])*] [$kvis] [unsafe] $k [$($params)*] [$($ret)?] $body }
+        $crate::__kfunc_define! { [$(#[$($a)*])*] [$kvis] [unsafe] true $k [$($params)*] [$($ret)?] $body }
         $crate::__kfunc_set_entries! {
-            @set $attrs $vis $set $filter @done [$($done)* (here $k [])] $($rest)*
+            @set $attrs $vis $set $filter @done [$($done)* ($k [$crate::decl::Entry::declared(&$k::DECL)])] $($rest)*
         }
     };
     // A kfunc definition.
     (@set $attrs:tt $vis:tt $set:ident $filter:tt @done [$($done:tt)*]
      $(#[$($a:tt)*])* $kvis:vis fn $k:ident ( $($params:tt)* ) $(-> $ret:ty)? $body:block
      $($rest:tt)*) => {
-        $crate::__kfunc_define! { [$(#[$($a)*])*] [$kvis] [] $k [$($params)*] [$($ret)?] $body }
+        $crate::__kfunc_define! { [$(#[$($a)*])*] [$kvis] [] false $k [$($params)*] [$($ret)?] $body }
         $crate::__kfunc_set_entries! {
-            @set $attrs $vis $set $filter @done [$($done)* (here $k [])] $($rest)*
+            @set $attrs $vis $set $filter @done [$($done)* ($k [$crate::decl::Entry::declared(&$k::DECL)])] $($rest)*
         }
     };
     // The set, laid out as BTF_KFUNCS_START / BTF_ID_FLAGS / BTF_KFUNCS_END
     // lay it out. An entry whose kfunc is configured out is skipped by the
     // assembler (`.if`), as the C preprocessor would skip it.
     (@set [$($set_attr:tt)*] [$set_vis:vis] $set:ident [$($filter:path)?] @done
-     [$( ($kind:ident $k:ident $eattr:tt) )+]) => {
+     [$( ($k:ident [$($entry:tt)*]) )+]) => {
         ::core::arch::global_asm!(
             ".pushsection .BTF_ids,\"a\"",
             // The set is read as a `struct btf_id_set8` (resolve_btfids only
@@ -149,7 +149,7 @@ macro_rules! __kfunc_set_entries {
             __kfunc_rs_set8_flags = const $crate::bindings::BTF_SET8_KFUNCS,
             __kfunc_rs_suffix = const $crate::symbol_suffix(::core::stringify!($set)),
             $(
-                $k = const $crate::decl::Entry::word(&$crate::__kfunc_entry!($kind $k $eattr)),
+                $k = const $crate::decl::Entry::word(&$($entry)*),
             )+
         );
 
@@ -161,7 +161,7 @@ macro_rules! __kfunc_set_entries {
             const LEN: usize = $crate::__kfunc_entries!(
                 ::core::stringify!($set),
                 true,
-                [$($crate::__kfunc_entry!($kind $k $eattr)),+]
+                [$($($entry)*),+]
             );
             unsafe extern "C" {
                 #[link_name = ::core::concat!("__BTF_ID__set8__", ::core::stringify!($set))]
@@ -204,15 +204,11 @@ macro_rules! __kfunc_entries {
     }};
 }
 
-/// The [`Entry`](crate::decl::Entry) of a kfunc declared in the set
-/// (`here`), or of a `fn name;` entry (`named`) with its `#[flags]` and
-/// `#[cfg]`.
+/// The [`Entry`](crate::decl::Entry) of a `fn name;` entry, with its
+/// `#[flags]` and `#[cfg]`.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __kfunc_entry {
-    (here $k:ident []) => {
-        $crate::decl::Entry::declared(&$k::DECL)
-    };
     (named $k:ident [$($a:tt)*]) => {
         $crate::__kfunc_entry!(@named $k [true] [$crate::KfuncFlags::empty()] $($a)*)
     };
@@ -242,10 +238,18 @@ macro_rules! __kfunc_entry {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __kfunc_define {
-    ([$($attrs:tt)*] [$vis:vis] [$($unsafe:tt)?] $name:ident [$($params:tt)*] [$($ret:ty)?] $body:block) => {
+    // `$is_unsafe` says whether `$unsafe` is `unsafe`; a missing return
+    // type is `()`.
+    ([$($attrs:tt)*] [$vis:vis] [$($unsafe:tt)?] $is_unsafe:literal $name:ident [$($params:tt)*] [] $body:block) => {
         $crate::__kfunc_define! {
             @attrs [] [] [] $($attrs)*
-            @then [$vis] [$($unsafe)?] $name [$($params)*] [$($ret)?] $body
+            @then [$vis] [$($unsafe)?] $is_unsafe $name [$($params)*] [()] $body
+        }
+    };
+    ([$($attrs:tt)*] [$vis:vis] [$($unsafe:tt)?] $is_unsafe:literal $name:ident [$($params:tt)*] [$ret:ty] $body:block) => {
+        $crate::__kfunc_define! {
+            @attrs [] [] [] $($attrs)*
+            @then [$vis] [$($unsafe)?] $is_unsafe $name [$($params)*] [$ret] $body
         }
     };
 
@@ -268,9 +272,9 @@ macro_rules! __kfunc_define {
     (@attrs [$($keep:tt)*] $cfg:tt $flags:tt #[$($a:tt)*] $($rest:tt)*) => {
         $crate::__kfunc_define! { @attrs [$($keep)* #[$($a)*]] $cfg $flags $($rest)* }
     };
-    (@attrs $keep:tt $cfg:tt $flags:tt @then [$vis:vis] $unsafe:tt $name:ident [$($params:tt)*] [$($ret:ty)?] $body:block) => {
+    (@attrs $keep:tt $cfg:tt $flags:tt @then [$vis:vis] $unsafe:tt $is_unsafe:literal $name:ident [$($params:tt)*] [$ret:ty] $body:block) => {
         $crate::__kfunc_params! {
-            @ctx [$keep $cfg $flags [$vis] $unsafe $name [$($ret)?] $body]
+            @ctx [$keep $cfg $flags [$vis] $unsafe $is_unsafe $name [$ret] $body]
             [] [] [] [] [] [] []
             $($params)*
         }
@@ -347,7 +351,7 @@ macro_rules! __kfunc_params {
         }
     };
     // All lowered: the kfunc.
-    (@ctx [[$($keep:tt)*] [$( ($($cfg:tt)*) )*] [$($flags:tt)*] [$vis:vis] [$($unsafe:tt)?] $name:ident [$($ret:ty)?] $body:block]
+    (@ctx [[$($keep:tt)*] [$( ($($cfg:tt)*) )*] [$($flags:tt)*] [$vis:vis] [$($unsafe:tt)?] $is_unsafe:literal $name:ident [$ret:ty] $body:block]
      [$($raw:tt)*] [$($conv:expr,)*] [$( ($tp:ident $tk:ident $($tt:tt)*) )*] [$($rec:tt)*] [$($imp:tt)*] [$($info:expr,)*]
      [$( ($cp:ident $ct:ty) )*]) => {
         $($keep)*
@@ -362,7 +366,7 @@ macro_rules! __kfunc_params {
         // The C signature decides; `check.rs` enforces the kernel's limit.
         #[allow(non_snake_case, clippy::too_many_arguments)]
         $vis unsafe extern "C" fn $name($($raw)*)
-            -> <$crate::__kfunc_ret!($($ret)?) as $crate::KfuncRet>::Raw
+            -> <$ret as $crate::KfuncRet>::Raw
         {
             // Each parameter with the call's lifetime `'__k`, whatever the
             // declaration wrote, so that nothing borrowed escapes the call.
@@ -370,7 +374,7 @@ macro_rules! __kfunc_params {
             #[allow(non_snake_case, clippy::too_many_arguments)]
             $($unsafe)? fn __kfunc_rs_body<'__k>(
                 $($tp: $crate::__kfunc_bound!('__k; $tk $($tt)*)),*
-            ) -> $crate::__kfunc_ret!($($ret)?) $body
+            ) -> $ret $body
 
             $(let $tp = $conv;)*
             $crate::KfuncRet::into_raw($($unsafe)? { __kfunc_rs_body($($tp),*) })
@@ -395,20 +399,20 @@ macro_rules! __kfunc_params {
             #[doc(hidden)]
             pub const DECL: $crate::decl::Decl = {
                 $(let _: fn() = Self::$cp::<$ct>;)*
-                let _: fn() = Self::r#return::<$crate::__kfunc_ret!($($ret)?)>;
+                let _: fn() = Self::r#return::<$ret>;
                 let explicit = $crate::__kfunc_flags!($name; $($flags)*);
                 $crate::decl::Decl {
                     sig: $crate::record::Kfunc {
                         name: ::core::stringify!($name),
-                        ret: &<<$crate::__kfunc_ret!($($ret)?) as $crate::KfuncRet>::Raw as $crate::BtfType>::BTF,
+                        ret: &<<$ret as $crate::KfuncRet>::Raw as $crate::BtfType>::BTF,
                         params: &[$($rec)*],
                     },
                     explicit,
                     flags: explicit
                         $($imp)*
-                        .union(<$crate::__kfunc_ret!($($ret)?) as $crate::KfuncRet>::IMPLIES),
-                    ret: $crate::check::RetInfo::of::<$crate::__kfunc_ret!($($ret)?)>(),
-                    is_unsafe: $crate::__kfunc_is_unsafe!($($unsafe)?),
+                        .union(<$ret as $crate::KfuncRet>::IMPLIES),
+                    ret: $crate::check::RetInfo::of::<$ret>(),
+                    is_unsafe: $is_unsafe,
                     args: &[$($info),*],
                     enabled: true,
                 }
@@ -429,30 +433,6 @@ macro_rules! __kfunc_params {
 macro_rules! __kfunc_bound {
     ($l:lifetime; mem $mem:ident) => { $crate::$mem<$l> };
     ($l:lifetime; arg $t:ty) => { <$t as $crate::KfuncArg>::Bound<$l> };
-}
-
-/// Whether a kfunc is declared `unsafe fn`.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __kfunc_is_unsafe {
-    () => {
-        false
-    };
-    (unsafe) => {
-        true
-    };
-}
-
-/// The return type of a kfunc declaration, `()` when it has none.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __kfunc_ret {
-    () => {
-        ()
-    };
-    ($ret:ty) => {
-        $ret
-    };
 }
 
 /// The flags of a kfunc, from the contents of its `#[flags(A | B)]`
