@@ -295,7 +295,22 @@ impl Btf {
 
     /// The names of this BTF's own types of `kind` (not the base's).
     pub fn own_names(&self, kind: Kind) -> std::collections::HashSet<String> {
-        (self.first_own_id()..self.type_count())
+        self.names_from(self.first_own_id(), kind)
+    }
+
+    /// The names of the types of `kind` in the base, if any (all of them
+    /// for a BTF of its own).
+    pub fn base_names(&self, kind: Kind) -> std::collections::HashSet<String> {
+        let end = self.first_own_id();
+        (1..end)
+            .filter_map(|id| self.info(id))
+            .filter(|i| i.kind == kind)
+            .map(|i| i.name)
+            .collect()
+    }
+
+    fn names_from(&self, first: TypeId, kind: Kind) -> std::collections::HashSet<String> {
+        (first..self.type_count())
             .filter_map(|id| self.info(id))
             .filter(|i| i.kind == kind)
             .map(|i| i.name)

@@ -39,8 +39,14 @@ pub fn add_records(
             }
         }
     }
+    // Looked up for every kfunc: indexed once (a lookup by name scans
+    // every type, vmlinux's included).
+    let own_funcs = btf.own_names(Kind::Func);
+    let base_funcs = btf.base_names(Kind::Func);
     let mut emitter = Emitter {
         btf,
+        own_funcs,
+        base_funcs,
         structs,
         memo: HashMap::new(),
         building: HashSet::new(),
@@ -69,6 +75,10 @@ pub fn add_records(
 
 struct Emitter<'a, 'r> {
     btf: &'a mut Btf,
+    /// The names of the module's FUNCs, kept up to date.
+    own_funcs: HashSet<String>,
+    /// The names of the base's (vmlinux's) FUNCs.
+    base_funcs: HashSet<String>,
     structs: HashMap<&'r str, &'r Struct>,
     memo: HashMap<Type, TypeId>,
     building: HashSet<String>,
@@ -127,13 +137,13 @@ impl Emitter<'_, '_> {
         // looks set entries up in the module's own types, so a vmlinux
         // function of the same name (a static one, say) does not break
         // the module; it only misleads libbpf, as warned below.
-        if self.btf.find_own(&k.name, Kind::Func).is_some() {
+        if self.own_funcs.contains(&k.name) {
             bail!(
                 "kfunc `{}` already has BTF: is it defined twice, or was this file processed already?",
                 k.name
             );
         }
-        if self.btf.find(&k.name, Kind::Func).is_some() {
+        if self.base_funcs.contains(&k.name) {
             // libbpf resolves a BPF program's kfunc ksym in vmlinux BTF
             // first and looks at modules only if vmlinux has no FUNC of
             // that name (find_ksym_btf_id), so programs calling this kfunc
@@ -166,6 +176,7 @@ impl Emitter<'_, '_> {
         }
         let proto = self.btf.add_func_proto(ret, &params)?;
         self.btf.add_func(&k.name, proto)?;
+        self.own_funcs.insert(k.name.clone());
         Ok(())
     }
 
