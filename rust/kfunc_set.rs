@@ -398,8 +398,8 @@ macro_rules! __kfunc_params {
             /// describe it, its flags and what its types say.
             #[doc(hidden)]
             pub const DECL: $crate::decl::Decl = {
-                $(let _: fn() = Self::$cp::<$ct>;)*
-                let _: fn() = Self::r#return::<$ret>;
+                $(let _ = Self::$cp::<$ct>;)*
+                let _ = Self::r#return::<$ret>;
                 let explicit = $crate::__kfunc_flags!($name; $($flags)*);
                 $crate::decl::Decl {
                     sig: $crate::record::Kfunc {
