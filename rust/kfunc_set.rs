@@ -13,11 +13,17 @@
 //!   runs the declared body;
 //! - its entry in the set in `.BTF_ids`, byte for byte what
 //!   `BTF_KFUNCS_START` / `BTF_ID_FLAGS` / `BTF_KFUNCS_END` emit;
-//! - its signature record (see [`record`](crate::record)), from which the
-//!   BTF step writes the kfunc's BTF;
+//! - its declaration ([`Decl`](crate::decl::Decl)), one constant: its C
+//!   signature, flags and what its types say;
 //! - compile-time checks: every parameter and the return type are kfunc
 //!   types, the flags fit the signature ([`check`](crate::check)), with
-//!   errors naming the kfunc and the parameter.
+//!   errors naming the kfunc and the parameter;
+//! - its signature record (see [`record`](crate::record)), from which the
+//!   BTF step writes the kfunc's BTF.
+//!
+//! The set checks its kfuncs' declarations and writes their records in one
+//! constant and one static ([`decl`](crate::decl)): the compiler's const
+//! evaluator is slow, and a module may declare hundreds of kfuncs.
 
 /// Declares kfuncs and the [`KfuncSet`](crate::KfuncSet) holding them.
 ///
@@ -76,6 +82,28 @@
 /// ```
 #[macro_export]
 macro_rules! kfunc_set {
+    // Only kfunc definitions (the usual set): every entry in one pass. An
+    // entry's name comes first in `[$($k2)? $k1 $kw]`: `[name fn]` or
+    // `[name fn unsafe]`.
+    (
+        $(#[$set_attr:meta])*
+        $set_vis:vis static $set:ident : KfuncSet $(= filter($filter:path))? ;
+        $(
+            $(#[$($a:tt)*])*
+            $kvis:vis $kw:ident $k1:ident $($k2:ident)? ( $($params:tt)* ) $(-> $ret:ty)? $body:block
+        )+
+    ) => {
+        $(
+            $crate::__kfunc_set_define! {
+                [$(#[$($a)*])*] [$kvis] [$($k2)? $k1 $kw] [$($params)*] [$($ret)?] $body
+            }
+        )+
+        $crate::__kfunc_set_names! {
+            @set [$(#[$set_attr])*] [$set_vis] $set [$($filter)?]
+            $([$($k2)? $k1 $kw])+
+        }
+    };
+    // With `fn name;` entries too: one entry at a time.
     (
         $(#[$set_attr:meta])*
         $set_vis:vis static $set:ident : KfuncSet $(= filter($filter:path))? ;
@@ -85,6 +113,39 @@ macro_rules! kfunc_set {
             @set [$(#[$set_attr])*] [$set_vis] $set [$($filter)?]
             @done []
             $($entries)+
+        }
+    };
+}
+
+/// Defines a kfunc of a [`kfunc_set!`] of definitions only, from its name
+/// and keywords `[name fn]` or `[name fn unsafe]`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __kfunc_set_define {
+    ($attrs:tt $vis:tt [$k:ident fn] $params:tt $ret:tt $body:block) => {
+        $crate::__kfunc_define! { $attrs $vis [] false $k $params $ret $body }
+    };
+    ($attrs:tt $vis:tt [$k:ident fn unsafe] $params:tt $ret:tt $body:block) => {
+        $crate::__kfunc_define! { $attrs $vis [unsafe] true $k $params $ret $body }
+    };
+    ($attrs:tt $vis:tt [$k:ident $($w:ident)*] $($rest:tt)*) => {
+        ::core::compile_error!(::core::concat!(
+            "kfunc `",
+            ::core::stringify!($k),
+            "`: declare it `fn` or `unsafe fn`"
+        ));
+    };
+}
+
+/// Lays out a [`kfunc_set!`] of definitions only, from its entries'
+/// `[name ...]`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __kfunc_set_names {
+    (@set $attrs:tt $vis:tt $set:ident $filter:tt $([$k:ident $($w:ident)*])+) => {
+        $crate::__kfunc_set_entries! {
+            @set $attrs $vis $set $filter
+            @done [$( ($k [$crate::decl::Entry::declared(&$k::DECL)]) )+]
         }
     };
 }
