@@ -9,8 +9,9 @@
 //! (`MAX_BPF_FUNC_ARGS`, `MAX_BPF_FUNC_REG_ARGS`); the iterator rules are
 //! those of `btf_check_iter_kfuncs()` in kernel/bpf/btf.c.
 //!
-//! [`kfunc_set!`](crate::kfunc_set) evaluates [`kfunc`] in a `const` for
-//! every kfunc; a message makes the build fail.
+//! [`kfunc_set!`](crate::kfunc_set) and [`kfunc_dtors!`](crate::kfunc_dtors)
+//! evaluate [`kfunc`] for every kfunc they declare, once per set
+//! ([`decl::check`](crate::decl::check)); a message makes the build fail.
 
 use crate::arg::{ArgInfo, IterState};
 use crate::record::{Kfunc, Param, Type};

@@ -63,6 +63,8 @@ impl Decl {
 /// One entry of a kfunc set, or a kfunc of a destructor list.
 pub struct Entry {
     decl: &'static Decl,
+    /// The kfunc's name (its `Decl`'s, unless it is configured out).
+    name: &'static str,
     /// Declared by this entry (not a `fn name;` entry naming a kfunc of
     /// another set): checked and recorded here.
     here: bool,
@@ -77,18 +79,25 @@ impl Entry {
     pub const fn declared(decl: &'static Decl) -> Self {
         Self {
             decl,
+            name: decl.sig.name,
             here: true,
             enabled: decl.enabled,
             extra: KfuncFlags::empty(),
         }
     }
 
-    /// A `fn name;` entry: kfunc `decl`, declared in another set of the
-    /// module, in the build if `enabled` (its own `#[cfg]`), with the
+    /// A `fn name;` entry: kfunc `name`, declared as `decl` in another set
+    /// of the module, in the build if `enabled` (its own `#[cfg]`), with the
     /// flags `extra` added for this set.
-    pub const fn named(decl: &'static Decl, enabled: bool, extra: KfuncFlags) -> Self {
+    pub const fn named(
+        decl: &'static Decl,
+        name: &'static str,
+        enabled: bool,
+        extra: KfuncFlags,
+    ) -> Self {
         Self {
             decl,
+            name,
             here: false,
             enabled: enabled && decl.enabled,
             extra,
@@ -108,20 +117,21 @@ impl Entry {
 }
 
 /// Checks the entries of `what`, a kfunc set (whose size the kernel
-/// limits) if `is_set`, else a destructor list. Returns the error, if any.
+/// limits) if `is_set`, else a destructor list. Returns the first error,
+/// if any. The flags a `fn name;` entry adds are checked whether or not it
+/// is in the build, so that a configuration does not reveal them.
 pub const fn check(what: &str, entries: &[Entry], is_set: bool) -> Option<Msg> {
     let mut i = 0;
     while i < entries.len() {
         let e = &entries[i];
         i += 1;
-        if !e.enabled {
-            continue;
-        }
         let d = e.decl;
-        let err = if e.here {
+        let err = if !e.here {
+            check::extra_flags(e.name, e.extra)
+        } else if e.enabled {
             check::kfunc(&d.sig, d.flags, d.explicit, d.ret, d.is_unsafe, d.args)
         } else {
-            check::extra_flags(d.sig.name, e.extra)
+            None
         };
         if err.is_some() {
             return err;

@@ -274,7 +274,7 @@ macro_rules! __kfunc_entry {
         $crate::__kfunc_entry!(@named $k [true] [$crate::KfuncFlags::empty()] $($a)*)
     };
     (@named $k:ident [$($en:tt)*] [$($fl:tt)*]) => {
-        $crate::decl::Entry::named(&$k::DECL, $($en)*, $($fl)*)
+        $crate::decl::Entry::named(&$k::DECL, ::core::stringify!($k), $($en)*, $($fl)*)
     };
     (@named $k:ident $en:tt [$($fl:tt)*] #[flags($($f:ident)|+)] $($rest:tt)*) => {
         $crate::__kfunc_entry!(@named $k $en [$($fl)* $(.union($crate::KfuncFlags::$f))+] $($rest)*)
@@ -294,7 +294,8 @@ macro_rules! __kfunc_entry {
 }
 
 /// Defines one kfunc: sorts its attributes, lowers its parameters, then
-/// writes the function, its checks and its signature record. Also used by
+/// writes the function and its declaration (its set, or the destructor
+/// list, checks it and records it). Also used by
 /// [`kfunc_dtors!`](crate::kfunc_dtors).
 #[doc(hidden)]
 #[macro_export]

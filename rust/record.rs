@@ -440,15 +440,23 @@ macro_rules! put_name {
     }};
 }
 
-/// Appends a record's header; `len` is the whole record's size.
+/// Appends a record's header, its length left 0 for [`end_record`].
 macro_rules! put_header {
-    ($buf:ident, $pos:ident, $kind:expr, $len:expr) => {{
-        let len: usize = $len;
-        assert!(len <= u32::MAX as usize, "signature record too long");
+    ($buf:ident, $pos:ident, $kind:expr) => {{
         put!($buf, $pos, &MAGIC);
-        put!($buf, $pos, [VERSION, $kind as u8]);
-        put_le!($buf, $pos, u32, len as u32);
+        put!($buf, $pos, [VERSION, $kind as u8, 0, 0, 0, 0]);
     }};
+}
+
+/// Ends the record that began at `start` and ends at `end`: writes its
+/// length into its header (sizing it again would double the work);
+/// returns `end`.
+const fn end_record(buf: &mut [u8], start: usize, end: usize) -> usize {
+    let len = end - start;
+    assert!(len <= u32::MAX as usize, "signature record too long");
+    let mut at = start + MAGIC.len() + 2;
+    put_le!(buf, at, u32, len as u32);
+    end
 }
 
 impl Type {
@@ -540,7 +548,8 @@ impl Kfunc {
             self.params.len() <= MAX_PARAMS,
             "a kfunc takes at most 12 parameters"
         );
-        put_header!(buf, pos, RecordKind::Kfunc, self.encoded_len());
+        let start = pos;
+        put_header!(buf, pos, RecordKind::Kfunc);
         put_name!(buf, pos, self.name);
         pos = self.ret.encode_at(buf, pos);
         put!(buf, pos, [self.params.len() as u8]);
@@ -551,7 +560,7 @@ impl Kfunc {
             pos = p.ty.encode_at(buf, pos);
             i += 1;
         }
-        pos
+        end_record(buf, start, pos)
     }
 }
 
@@ -575,7 +584,8 @@ impl Struct {
             self.members.len() <= u16::MAX as usize,
             "too many struct members"
         );
-        put_header!(buf, pos, RecordKind::Struct, self.encoded_len());
+        let start = pos;
+        put_header!(buf, pos, RecordKind::Struct);
         put_name!(buf, pos, self.name);
         put_le!(buf, pos, u32, self.size);
         put_le!(buf, pos, u16, self.members.len() as u16);
@@ -587,7 +597,7 @@ impl Struct {
             pos = m.ty.encode_at(buf, pos);
             i += 1;
         }
-        pos
+        end_record(buf, start, pos)
     }
 }
 
@@ -600,9 +610,11 @@ impl Var {
     /// Writes this variable's record into `buf` at `pos` (see
     /// [`Kfunc::encode_at`]).
     pub const fn encode_at(&self, buf: &mut [u8], mut pos: usize) -> usize {
-        put_header!(buf, pos, RecordKind::Var, self.encoded_len());
+        let start = pos;
+        put_header!(buf, pos, RecordKind::Var);
         put_name!(buf, pos, self.name);
         put!(buf, pos, [self.percpu as u8]);
-        self.ty.encode_at(buf, pos)
+        pos = self.ty.encode_at(buf, pos);
+        end_record(buf, start, pos)
     }
 }

@@ -295,23 +295,16 @@ impl Btf {
 
     /// The names of this BTF's own types of `kind` (not the base's).
     pub fn own_names(&self, kind: Kind) -> std::collections::HashSet<String> {
-        self.names_from(self.first_own_id(), kind)
+        self.names(self.first_own_id()..self.type_count(), kind)
     }
 
-    /// The names of the types of `kind` in the base, if any (all of them
-    /// for a BTF of its own).
+    /// The names of its base's types of `kind` (none without a base).
     pub fn base_names(&self, kind: Kind) -> std::collections::HashSet<String> {
-        let end = self.first_own_id();
-        (1..end)
-            .filter_map(|id| self.info(id))
-            .filter(|i| i.kind == kind)
-            .map(|i| i.name)
-            .collect()
+        self.names(1..self.first_own_id(), kind)
     }
 
-    fn names_from(&self, first: TypeId, kind: Kind) -> std::collections::HashSet<String> {
-        (first..self.type_count())
-            .filter_map(|id| self.info(id))
+    fn names(&self, ids: std::ops::Range<TypeId>, kind: Kind) -> std::collections::HashSet<String> {
+        ids.filter_map(|id| self.info(id))
             .filter(|i| i.kind == kind)
             .map(|i| i.name)
             .collect()

@@ -61,6 +61,22 @@ fn kfunc_records_round_trip() {
     );
 }
 
+/// A set's records as its static holds them: written one after another
+/// into one buffer, each at the position the one before ended.
+#[test]
+fn records_written_in_place_round_trip() {
+    let len = MEMZERO.encoded_len() + TASK_ACQUIRE.encoded_len();
+    let mut section = vec![0; len];
+    let at = MEMZERO.encode_at(&mut section, 0);
+    assert_eq!(TASK_ACQUIRE.encode_at(&mut section, at), len);
+    let mut apart = kfunc_record(&MEMZERO);
+    apart.extend(kfunc_record(&TASK_ACQUIRE));
+    assert_eq!(section, apart);
+    let r = record::parse(&section).unwrap();
+    let names: Vec<&str> = r.kfuncs.iter().map(|k| k.name.as_str()).collect();
+    assert_eq!(names, ["rs_memzero", "rs_task_acquire"]);
+}
+
 #[test]
 fn struct_records_round_trip() {
     let r = record::parse(&struct_record(&RS_COUNTER)).unwrap();

@@ -122,33 +122,23 @@ pub const RS_COUNTER: Struct = Struct {
 
 /// Encodes a kfunc record with the kernel crate's encoder.
 pub fn kfunc_record(k: &Kfunc) -> Vec<u8> {
-    encode_kfunc_sized(k, k.encoded_len())
+    let mut buf = vec![0; k.encoded_len()];
+    assert_eq!(k.encode_at(&mut buf, 0), buf.len());
+    buf
 }
-
-// `encode` takes the record's length as a const generic, as the macros
-// pass it; these pick the instance for a run-time length.
-macro_rules! sized {
-    ($f:ident, $t:ty, $($n:literal)*) => {
-        fn $f(x: &$t, len: usize) -> Vec<u8> {
-            match len {
-                $($n => x.encode::<$n>().to_vec(),)*
-                _ => panic!("record of {len} bytes: add the size to tests/common"),
-            }
-        }
-    };
-}
-sized!(encode_kfunc_sized, Kfunc, 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90 91 92 93 94 95 96 97 98 99 100);
-sized!(encode_var_sized, Var, 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40);
-sized!(encode_struct_sized, Struct, 60 61 62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90);
 
 /// Encodes a variable record with the kernel crate's encoder.
 pub fn var_record(v: &Var) -> Vec<u8> {
-    encode_var_sized(v, v.encoded_len())
+    let mut buf = vec![0; v.encoded_len()];
+    assert_eq!(v.encode_at(&mut buf, 0), buf.len());
+    buf
 }
 
 /// Encodes a struct record with the kernel crate's encoder.
 pub fn struct_record(s: &Struct) -> Vec<u8> {
-    encode_struct_sized(s, s.encoded_len())
+    let mut buf = vec![0; s.encoded_len()];
+    assert_eq!(s.encode_at(&mut buf, 0), buf.len());
+    buf
 }
 
 /// A base BTF standing in for vmlinux: ints, the kernel's u32/s32/u64
