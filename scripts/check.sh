@@ -85,9 +85,17 @@ fi
 # flow, headers, compile-fail, guest, demo, tutorial, virtme-ng. Result
 # names carry the target.
 target_stages() {
-	local env_file version arch
-	# This target's architecture (common.sh read the default target's).
-	IFS=- read -r _ arch _ <<<"$TARGET"
+	local env_file version arch variant
+	# This target's architecture and variant (common.sh read the default
+	# target's).
+	IFS=- read -r _ arch variant <<<"$TARGET"
+	# A variant (debug) is its base target's kernel with the kernel's
+	# checkers built in. It runs what its kernel can change: the build
+	# and its warnings (type layouts against its BTF), the module BTF flow
+	# and the guest. The stages that check sources and tools (clippy,
+	# rustfmt, the .BTF_ids layout, the killed BTF step, headers,
+	# compile-fail, the demo, the tutorial, virtme-ng) ran for the base.
+	base() { [ -z "$variant" ]; }
 	pass() { passed=$((passed + 1)); printf '  ok     [%s] %s\n' "$TARGET" "$1"; }
 	fail() { failed=$((failed + 1)); printf '  FAIL   [%s] %s\n' "$TARGET" "$1"; }
 	# The result lines of a stage's own output, with the target.
@@ -106,26 +114,30 @@ target_stages() {
 		# shellcheck disable=SC1090
 		(. "$env_file" && ! grep -e '^warning' -e '^error' -e '^kfunc-btf: warning' "$OUT/modules.log") >"$tmp/w" 2>&1 \
 			&& pass "modules build without compiler or BTF step warnings" || { cat "$tmp/w"; fail "modules build without compiler or BTF step warnings"; }
-		check "kernel crates clippy clean (CLIPPY=1)" "$KFUNC_RS_ROOT/scripts/kernel-clippy.sh" "$env_file"
-		# shellcheck disable=SC1090
-		ksrc=$(. "$env_file" && cd "$KBUILD/source" 2>/dev/null && pwd || echo "$KBUILD")
-		check "kernel-side Rust rustfmt clean (the kernel's .rustfmt.toml)" \
-			rustfmt --check --edition 2021 --config-path "$ksrc/.rustfmt.toml" \
-			rust/kfunc.rs samples/*.rs testing/conformance/*.rs testing/nobtf/*.rs testing/compile-fail/*.rs \
-			testing/bench/*.rs
+		if base; then
+			check "kernel crates clippy clean (CLIPPY=1)" "$KFUNC_RS_ROOT/scripts/kernel-clippy.sh" "$env_file"
+			# shellcheck disable=SC1090
+			ksrc=$(. "$env_file" && cd "$KBUILD/source" 2>/dev/null && pwd || echo "$KBUILD")
+			check "kernel-side Rust rustfmt clean (the kernel's .rustfmt.toml)" \
+				rustfmt --check --edition 2021 --config-path "$ksrc/.rustfmt.toml" \
+				rust/kfunc.rs samples/*.rs testing/conformance/*.rs testing/nobtf/*.rs testing/compile-fail/*.rs \
+				testing/bench/*.rs
+		fi
 	else
 		fail "kernel-side lint (nothing built)"
 	fi
 
-	stage "[$TARGET] .BTF_ids layout (kfunc-rs against the C macros)"
-	if [ -n "$env_file" ]; then
-		# shellcheck disable=SC1090
-		(. "$env_file" && diff <("$KFUNC_BTF" sets "$C_TWIN_OBJ") <("$KFUNC_BTF" sets "$OUT/modules/samples/rust_kfunc_sample.o") \
-			&& [ -n "$("$KFUNC_BTF" sets "$C_TWIN_OBJ")" ]) >"$tmp/ids" 2>&1 \
-			&& pass "the sample's kfunc set has the layout BTF_KFUNCS_START/BTF_ID_FLAGS give its C twin" \
-			|| { cat "$tmp/ids"; fail "the sample's kfunc set has the layout BTF_KFUNCS_START/BTF_ID_FLAGS give its C twin"; }
-	else
-		fail ".BTF_ids layout (nothing built)"
+	if base; then
+		stage "[$TARGET] .BTF_ids layout (kfunc-rs against the C macros)"
+		if [ -n "$env_file" ]; then
+			# shellcheck disable=SC1090
+			(. "$env_file" && diff <("$KFUNC_BTF" sets "$C_TWIN_OBJ") <("$KFUNC_BTF" sets "$OUT/modules/samples/rust_kfunc_sample.o") \
+				&& [ -n "$("$KFUNC_BTF" sets "$C_TWIN_OBJ")" ]) >"$tmp/ids" 2>&1 \
+				&& pass "the sample's kfunc set has the layout BTF_KFUNCS_START/BTF_ID_FLAGS give its C twin" \
+				|| { cat "$tmp/ids"; fail "the sample's kfunc set has the layout BTF_KFUNCS_START/BTF_ID_FLAGS give its C twin"; }
+		else
+			fail ".BTF_ids layout (nothing built)"
+		fi
 	fi
 
 	stage "[$TARGET] module BTF flow (resolve_btfids, distilled base)"
@@ -140,37 +152,39 @@ target_stages() {
 		fail "module BTF flow (nothing built)"
 	fi
 
-	stage "[$TARGET] the BTF step killed half way"
-	if [ -n "$env_file" ]; then
-		check "kfunc-btf add and unload-records killed at random points leave the old file or the new one" \
-			"$KFUNC_RS_ROOT/scripts/interrupt-test.sh" "$env_file"
-	else
-		fail "the BTF step killed half way (nothing built)"
-	fi
+	if base; then
+		stage "[$TARGET] the BTF step killed half way"
+		if [ -n "$env_file" ]; then
+			check "kfunc-btf add and unload-records killed at random points leave the old file or the new one" \
+				"$KFUNC_RS_ROOT/scripts/interrupt-test.sh" "$env_file"
+		else
+			fail "the BTF step killed half way (nothing built)"
+		fi
 
-	stage "[$TARGET] BPF-side headers (<module>.kfuncs.h)"
-	if [ -n "$env_file" ]; then
-		# shellcheck disable=SC1090
-		for ko in $(. "$env_file" && echo "$MODULES"); do
-			h=$(. "$env_file" && echo "$OUT/include")/$(basename "${ko%.ko}").kfuncs.h
-			[ -f "$h" ] || continue
-			check "$(basename "$h") agrees with bpftool's format c of the module's BTF" \
-				"$KFUNC_RS_ROOT/scripts/header-check.sh" "$env_file" "$ko"
-		done
-		check "a BPF program whose prototype disagrees with the module does not build, naming the kfunc" \
-			"$KFUNC_RS_ROOT/scripts/bpf-proto-check.sh" "$env_file"
-	else
-		fail "BPF-side headers (nothing built)"
-	fi
+		stage "[$TARGET] BPF-side headers (<module>.kfuncs.h)"
+		if [ -n "$env_file" ]; then
+			# shellcheck disable=SC1090
+			for ko in $(. "$env_file" && echo "$MODULES"); do
+				h=$(. "$env_file" && echo "$OUT/include")/$(basename "${ko%.ko}").kfuncs.h
+				[ -f "$h" ] || continue
+				check "$(basename "$h") agrees with bpftool's format c of the module's BTF" \
+					"$KFUNC_RS_ROOT/scripts/header-check.sh" "$env_file" "$ko"
+			done
+			check "a BPF program whose prototype disagrees with the module does not build, naming the kfunc" \
+				"$KFUNC_RS_ROOT/scripts/bpf-proto-check.sh" "$env_file"
+		else
+			fail "BPF-side headers (nothing built)"
+		fi
 
-	stage "[$TARGET] compile-fail (mistaken kfunc declarations must not build)"
-	if [ -n "$env_file" ]; then
-		"$KFUNC_RS_ROOT/scripts/compile-fail.sh" "$env_file" | label | tee "$tmp/cf"
-		passed=$((passed + $(grep -c '^  ok' "$tmp/cf")))
-		failed=$((failed + $(grep -c '^  FAIL' "$tmp/cf")))
-		[ -s "$tmp/cf" ] || fail "compile-fail tests (did not run)"
-	else
-		fail "compile-fail tests (nothing built)"
+		stage "[$TARGET] compile-fail (mistaken kfunc declarations must not build)"
+		if [ -n "$env_file" ]; then
+			"$KFUNC_RS_ROOT/scripts/compile-fail.sh" "$env_file" | label | tee "$tmp/cf"
+			passed=$((passed + $(grep -c '^  ok' "$tmp/cf")))
+			failed=$((failed + $(grep -c '^  FAIL' "$tmp/cf")))
+			[ -s "$tmp/cf" ] || fail "compile-fail tests (did not run)"
+		else
+			fail "compile-fail tests (nothing built)"
+		fi
 	fi
 
 	stage "[$TARGET] guest (QEMU, TCG)"
@@ -185,6 +199,7 @@ target_stages() {
 		# shellcheck disable=SC1090
 		. "$env_file"
 		version=$(make -s -C "$KBUILD" kernelversion 2>/dev/null)
+		base || return 0
 		stage "[$TARGET] make run (the demo)"
 		check "the make run demo calls every sample kfunc and unloads the module" \
 			"$KFUNC_RS_ROOT/scripts/boot.sh" "$env_file" demo
@@ -200,6 +215,7 @@ target_stages() {
 		fi
 	else
 		fail "guest tests (nothing to boot)"
+		base || return 0
 		fail "the tutorial (nothing built)"
 		[ "$arch" != "$HOST_ARCH" ] || fail "virtme-ng boot (nothing to boot)"
 	fi
