@@ -119,7 +119,8 @@ impl Entry {
 /// Checks the entries of `what`, a kfunc set (whose size the kernel
 /// limits) if `is_set`, else a destructor list. Returns the first error,
 /// if any. The flags a `fn name;` entry adds are checked whether or not it
-/// is in the build, so that a configuration does not reveal them.
+/// is in the build: a mistake fails every build, not only the
+/// configurations that enable the entry.
 pub const fn check(what: &str, entries: &[Entry], is_set: bool) -> Option<Msg> {
     let mut i = 0;
     while i < entries.len() {
