@@ -117,8 +117,8 @@ macro_rules! kfunc_set {
     };
 }
 
-/// Defines a kfunc of a [`kfunc_set!`] of definitions only, from its name
-/// and keywords `[name fn]` or `[name fn unsafe]`.
+/// Defines a kfunc of a [`kfunc_set!`] from its name and keywords
+/// `[name fn]` or `[name fn unsafe]`.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __kfunc_set_define {
@@ -167,7 +167,7 @@ macro_rules! __kfunc_set_entries {
     (@set $attrs:tt $vis:tt $set:ident $filter:tt @done [$($done:tt)*]
      $(#[$($a:tt)*])* $kvis:vis unsafe fn $k:ident ( $($params:tt)* ) $(-> $ret:ty)? $body:block
      $($rest:tt)*) => {
-        $crate::__kfunc_define! { [$(#[$($a)*])*] [$kvis] [unsafe] true $k [$($params)*] [$($ret)?] $body }
+        $crate::__kfunc_set_define! { [$(#[$($a)*])*] [$kvis] [$k fn unsafe] [$($params)*] [$($ret)?] $body }
         $crate::__kfunc_set_entries! {
             @set $attrs $vis $set $filter @done [$($done)* ($k [$crate::decl::Entry::declared(&$k::DECL)])] $($rest)*
         }
@@ -176,7 +176,7 @@ macro_rules! __kfunc_set_entries {
     (@set $attrs:tt $vis:tt $set:ident $filter:tt @done [$($done:tt)*]
      $(#[$($a:tt)*])* $kvis:vis fn $k:ident ( $($params:tt)* ) $(-> $ret:ty)? $body:block
      $($rest:tt)*) => {
-        $crate::__kfunc_define! { [$(#[$($a)*])*] [$kvis] [] false $k [$($params)*] [$($ret)?] $body }
+        $crate::__kfunc_set_define! { [$(#[$($a)*])*] [$kvis] [$k fn] [$($params)*] [$($ret)?] $body }
         $crate::__kfunc_set_entries! {
             @set $attrs $vis $set $filter @done [$($done)* ($k [$crate::decl::Entry::declared(&$k::DECL)])] $($rest)*
         }
