@@ -12,6 +12,12 @@
 //! [`kfunc_set!`](crate::kfunc_set) and [`kfunc_dtors!`](crate::kfunc_dtors)
 //! evaluate [`kfunc`] for every kfunc they declare, once per set
 //! ([`decl::check`](crate::decl::check)); a message makes the build fail.
+//!
+//! The compiler's const evaluator runs these for every kfunc of every
+//! build and pays dearly for each call and loop step, so the common case
+//! (no flags, parameters without `__` in their names) takes few of them:
+//! flag tests are bit operations, the flag rules run only for a kfunc with
+//! flags and the suffix rules only for a parameter with a suffix.
 
 use crate::arg::{ArgInfo, IterState};
 use crate::record::{Kfunc, Param, Type};
@@ -48,8 +54,9 @@ impl Msg {
     /// Appends a string (truncated if the buffer is full).
     const fn s(mut self, s: &str) -> Self {
         let b = s.as_bytes();
+        let (n, cap) = (b.len(), self.buf.len());
         let mut i = 0;
-        while i < b.len() && self.len < self.buf.len() {
+        while i < n && self.len < cap {
             self.buf[self.len] = b[i];
             self.len += 1;
             i += 1;
@@ -69,7 +76,8 @@ impl Msg {
                 break;
             }
         }
-        while n > 0 && self.len < self.buf.len() {
+        let cap = self.buf.len();
+        while n > 0 && self.len < cap {
             n -= 1;
             self.buf[self.len] = digits[n];
             self.len += 1;
@@ -94,11 +102,12 @@ impl Msg {
 
 const fn starts_with(s: &str, prefix: &str) -> bool {
     let (s, p) = (s.as_bytes(), prefix.as_bytes());
-    if s.len() < p.len() {
+    let n = p.len();
+    if s.len() < n {
         return false;
     }
     let mut i = 0;
-    while i < p.len() {
+    while i < n {
         if s[i] != p[i] {
             return false;
         }
@@ -113,9 +122,10 @@ const fn is_iter_fn_name(name: &str, iter: &str, suffix: &str) -> bool {
     if n.len() != it.len() + 1 + sf.len() || !starts_with(name, iter) || n[it.len()] != b'_' {
         return false;
     }
+    let (at, len) = (it.len() + 1, sf.len());
     let mut i = 0;
-    while i < sf.len() {
-        if n[it.len() + 1 + i] != sf[i] {
+    while i < len {
+        if n[at + i] != sf[i] {
             return false;
         }
         i += 1;
@@ -139,10 +149,12 @@ const fn is_implicit(ty: &Type) -> bool {
     }
 }
 
-/// Whether `flags` has the single flag `f` (never, if this kernel lacks
-/// `f` and it is empty).
-const fn has(flags: KfuncFlags, f: KfuncFlags) -> bool {
-    flags.bits() & f.bits() != 0
+/// Whether `$flags` has the single flag `$f` (never, if this kernel lacks
+/// `$f` and it is empty): a bit test, not a call.
+macro_rules! has {
+    ($flags:expr, $f:ident) => {
+        $flags.0 & KfuncFlags::$f.0 != 0
+    };
 }
 
 /// What the return type says (from [`KfuncRet`](crate::KfuncRet)).
@@ -216,11 +228,12 @@ pub const fn set_size(set: &str, count: usize) -> Option<Msg> {
 /// Whether two strings are equal (in a `const fn`).
 const fn str_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
+    let n = a.len();
+    if n != b.len() {
         return false;
     }
     let mut i = 0;
-    while i < a.len() {
+    while i < n {
         if a[i] != b[i] {
             return false;
         }
@@ -231,8 +244,9 @@ const fn str_eq(a: &str, b: &str) -> bool {
 
 /// Whether this kernel's verifier reads the parameter-name suffix `s`.
 const fn suffix_known(s: &str) -> bool {
+    let n = KFUNC_SUFFIXES.len();
     let mut i = 0;
-    while i < KFUNC_SUFFIXES.len() {
+    while i < n {
         if str_eq(KFUNC_SUFFIXES[i], s) {
             return true;
         }
@@ -243,8 +257,9 @@ const fn suffix_known(s: &str) -> bool {
 
 const fn has_double_underscore(s: &str) -> bool {
     let b = s.as_bytes();
+    let n = b.len();
     let mut i = 0;
-    while i + 1 < b.len() {
+    while i + 1 < n {
         if b[i] == b'_' && b[i + 1] == b'_' {
             return true;
         }
@@ -282,28 +297,28 @@ pub const fn kfunc(
                 .s(" in registers, the rest on the stack)")
         });
     }
-    if has(flags, KfuncFlags::OPT_FASTCALL) {
+    if has!(flags, OPT_FASTCALL) {
         return Some(Msg::new(k.name).s(
             "FASTCALL tells the verifier the kfunc keeps every caller-saved register, which compiled \
              code does not (only the verifier's own inlined kfuncs may have it)",
         ));
     }
     let ret_ptr = k.ret.is_ptr();
-    if has(flags, KfuncFlags::ACQUIRE) && !ret_ptr {
+    if has!(flags, ACQUIRE) && !ret_ptr {
         return Some(
             Msg::new(k.name).s("ACQUIRE needs a pointer return type (the acquired object)"),
         );
     }
-    if has(flags, KfuncFlags::RET_NULL) && !ret_ptr {
+    if has!(flags, RET_NULL) && !ret_ptr {
         return Some(Msg::new(k.name).s("RET_NULL needs a pointer return type"));
     }
-    if has(explicit, KfuncFlags::RET_NULL) && ret.never_null {
+    if has!(explicit, RET_NULL) && ret.never_null {
         return Some(
             Msg::new(k.name)
                 .s("RET_NULL contradicts its return type, which is never NULL; return an `Option`"),
         );
     }
-    if has(flags, KfuncFlags::OPT_ARENA_RET) && !ret_ptr {
+    if has!(flags, OPT_ARENA_RET) && !ret_ptr {
         return Some(Msg::new(k.name).s("ARENA_RET needs a pointer return type"));
     }
     if ret.raw && !is_unsafe {
@@ -312,18 +327,19 @@ pub const fn kfunc(
              `ARef<T>` or an `IterPtr`, or declare the kfunc `unsafe fn` and say why the pointer is valid",
         ));
     }
-    if has(explicit, KfuncFlags::ACQUIRE) && !has(ret.implies, KfuncFlags::ACQUIRE) && !is_unsafe {
+    if has!(explicit, ACQUIRE) && !has!(ret.implies, ACQUIRE) && !is_unsafe {
         return Some(Msg::new(k.name).s(
             "ACQUIRE on a return type that carries no reference: return `ARef<T>`, or declare the \
              kfunc `unsafe fn` and say which reference the pointer carries",
         ));
     }
+    let (np, na) = (p.len(), args.len());
     let mut releasing = 0;
     let mut i = 0;
-    while i < args.len() {
+    while i < na {
         if args[i].releases {
             releasing += 1;
-            if i != 0 && i < p.len() {
+            if i != 0 && i < np {
                 return Some(
                     Msg::new(k.name)
                         .s("parameter ")
@@ -334,7 +350,7 @@ pub const fn kfunc(
         }
         i += 1;
     }
-    if has(explicit, KfuncFlags::RELEASE) && releasing == 0 && !is_unsafe {
+    if has!(explicit, RELEASE) && releasing == 0 && !is_unsafe {
         return Some(Msg::new(k.name).s(
             "RELEASE without a parameter that takes the reference: take `ARef<T>` first, or declare \
              the kfunc `unsafe fn` and release the reference in its body",
@@ -346,26 +362,30 @@ pub const fn kfunc(
                 .s("takes more than one `ARef`; the verifier releases one argument only"),
         );
     }
-    if has(flags, KfuncFlags::RELEASE) && (p.is_empty() || !p[0].ty.is_ptr()) {
+    if has!(flags, RELEASE) && (p.is_empty() || !p[0].ty.is_ptr()) {
         return Some(
             Msg::new(k.name).s("RELEASE needs a pointer first parameter (the released reference)"),
         );
     }
-    if has(flags, KfuncFlags::OPT_ARENA_ARG1) && (p.is_empty() || !p[0].ty.is_ptr()) {
+    if has!(flags, OPT_ARENA_ARG1) && (p.is_empty() || !p[0].ty.is_ptr()) {
         return Some(Msg::new(k.name).s("ARENA_ARG1 needs a pointer first parameter"));
     }
-    if has(flags, KfuncFlags::OPT_ARENA_ARG2) && (p.len() < 2 || !p[1].ty.is_ptr()) {
+    if has!(flags, OPT_ARENA_ARG2) && (p.len() < 2 || !p[1].ty.is_ptr()) {
         return Some(Msg::new(k.name).s("ARENA_ARG2 needs a pointer second parameter"));
     }
-    let new = has(flags, KfuncFlags::ITER_NEW);
+    let new = has!(flags, ITER_NEW);
     let mut i = 0;
-    while i < p.len() {
-        let info = if i < args.len() {
-            args[i]
-        } else {
-            ArgInfo::MEM
-        };
-        if (p[i].ends_with("__sz") || p[i].ends_with("__szk")) && (i == 0 || !p[i - 1].ty.is_ptr())
+    while i < np {
+        let info = if i < na { args[i] } else { ArgInfo::MEM };
+        // The suffix rules below match a `__` in the name and suffix: only
+        // a name with a suffix or a `__` of its own can have one.
+        let dunder = has_double_underscore(p[i].name);
+        let suffixed = !p[i].suffix.is_empty();
+        let tagged = dunder || suffixed;
+        let implicit = is_implicit(p[i].ty);
+        if tagged
+            && (p[i].ends_with("__sz") || p[i].ends_with("__szk"))
+            && (i == 0 || !p[i - 1].ty.is_ptr())
         {
             return Some(
                 Msg::new(k.name)
@@ -374,7 +394,7 @@ pub const fn kfunc(
                     .s(" is the size of the parameter before it, which must be a pointer"),
             );
         }
-        if !p[i].suffix.is_empty() && !suffix_known(p[i].suffix) {
+        if suffixed && !suffix_known(p[i].suffix) {
             return Some(
                 Msg::new(k.name)
                     .s("parameter ")
@@ -384,12 +404,12 @@ pub const fn kfunc(
                     .s("`, so it would not check what the parameter's type relies on"),
             );
         }
-        if is_implicit(p[i].ty) && KfuncFlags::OPT_IMPLICIT_ARGS.bits() == 0 {
+        if implicit && KfuncFlags::OPT_IMPLICIT_ARGS.0 == 0 {
             return Some(Msg::new(k.name).s("parameter ").param(&p[i]).s(
                 " is implicit (`ProgAux`), which needs KF_IMPLICIT_ARGS, and this kernel has none",
             ));
         }
-        if !info.plain && has_double_underscore(p[i].name) {
+        if !info.plain && dunder {
             return Some(
                 Msg::new(k.name)
                     .s("parameter `")
@@ -398,7 +418,7 @@ pub const fn kfunc(
                         would change what the verifier checks (only integers and raw pointers keep C's names)"),
             );
         }
-        if is_implicit(p[i].ty) && i + 1 != p.len() && !is_implicit(p[i + 1].ty) {
+        if implicit && i + 1 != np && !is_implicit(p[i + 1].ty) {
             return Some(
                 Msg::new(k.name)
                     .s("an implicit argument (`ProgAux`) must come after all the others"),
@@ -406,9 +426,10 @@ pub const fn kfunc(
         }
         // An `unsafe fn` may declare what C can (a raw `__arena` pointer
         // on the stack, which the verifier then refuses to call with).
-        let arena =
-            !is_unsafe && (p[i].ends_with("__arena") || p[i].ends_with("__arena__nullable"));
-        if i >= KFUNC_MAX_REG_ARGS && (is_implicit(p[i].ty) || arena) {
+        let arena = !is_unsafe
+            && tagged
+            && (p[i].ends_with("__arena") || p[i].ends_with("__arena__nullable"));
+        if i >= KFUNC_MAX_REG_ARGS && (implicit || arena) {
             return Some(
                 Msg::new(k.name)
                     .s("parameter ")
@@ -437,9 +458,7 @@ pub const fn kfunc(
         }
         i += 1;
     }
-    if has(flags, KfuncFlags::OPT_IMPLICIT_ARGS)
-        && (p.is_empty() || !is_implicit(p[p.len() - 1].ty))
-    {
+    if has!(flags, OPT_IMPLICIT_ARGS) && (p.is_empty() || !is_implicit(p[p.len() - 1].ty)) {
         return Some(
             Msg::new(k.name)
                 .s("IMPLICIT_ARGS needs an implicit argument (`ProgAux`) as the last parameter"),
@@ -454,9 +473,9 @@ pub const fn kfunc(
 
 /// The iterator rules of `btf_check_iter_kfuncs()`.
 const fn iter(k: &Kfunc, flags: KfuncFlags, first_is_mut: bool) -> Option<Msg> {
-    let new = has(flags, KfuncFlags::ITER_NEW);
-    let next = has(flags, KfuncFlags::ITER_NEXT);
-    let destroy = has(flags, KfuncFlags::ITER_DESTROY);
+    let new = has!(flags, ITER_NEW);
+    let next = has!(flags, ITER_NEXT);
+    let destroy = has!(flags, ITER_DESTROY);
     let count = new as usize + next as usize + destroy as usize;
     if count > 1 {
         return Some(

@@ -122,8 +122,9 @@ impl Entry {
 /// is in the build: a mistake fails every build, not only the
 /// configurations that enable the entry.
 pub const fn check(what: &str, entries: &[Entry], is_set: bool) -> Option<Msg> {
+    let n = entries.len();
     let mut i = 0;
-    while i < entries.len() {
+    while i < n {
         let e = &entries[i];
         i += 1;
         let d = e.decl;
@@ -147,8 +148,8 @@ pub const fn check(what: &str, entries: &[Entry], is_set: bool) -> Option<Msg> {
 
 /// How many of `entries` are in the build.
 pub const fn count(entries: &[Entry]) -> usize {
-    let (mut i, mut n) = (0, 0);
-    while i < entries.len() {
+    let (len, mut i, mut n) = (entries.len(), 0, 0);
+    while i < len {
         if entries[i].enabled {
             n += 1;
         }
@@ -160,8 +161,9 @@ pub const fn count(entries: &[Entry]) -> usize {
 /// The size of the signature records of the kfuncs declared by `entries`.
 pub const fn records_len(entries: &[Entry]) -> usize {
     let mut len = 0;
+    let n = entries.len();
     let mut i = 0;
-    while i < entries.len() {
+    while i < n {
         if entries[i].here && entries[i].enabled {
             len += entries[i].decl.sig.encoded_len();
         }
@@ -175,8 +177,9 @@ pub const fn records_len(entries: &[Entry]) -> usize {
 pub const fn records<const N: usize>(entries: &[Entry]) -> [u8; N] {
     let mut buf = [0; N];
     let mut at = 0;
+    let n = entries.len();
     let mut i = 0;
-    while i < entries.len() {
+    while i < n {
         if entries[i].here && entries[i].enabled {
             at = entries[i].decl.sig.encode_at(&mut buf, at);
         }

@@ -25,7 +25,7 @@ use core::ops::BitOr;
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 #[repr(transparent)]
-pub struct KfuncFlags(u32);
+pub struct KfuncFlags(pub(crate) u32);
 
 impl KfuncFlags {
     /// No flags.

@@ -264,17 +264,18 @@ impl Param {
     /// Whether the BTF name (`name` + `suffix`) ends in `end`.
     pub const fn ends_with(&self, end: &str) -> bool {
         let (n, s, e) = (self.name.as_bytes(), self.suffix.as_bytes(), end.as_bytes());
-        if n.len() + s.len() < e.len() {
+        let (nl, sl, el) = (n.len(), s.len(), e.len());
+        if nl + sl < el {
             return false;
         }
         let mut i = 0;
-        while i < e.len() {
+        while i < el {
             // Byte `i` from the end of name + suffix.
-            let from_end = e.len() - i;
-            let c = if from_end <= s.len() {
-                s[s.len() - from_end]
+            let from_end = el - i;
+            let c = if from_end <= sl {
+                s[sl - from_end]
             } else {
-                n[n.len() - (from_end - s.len())]
+                n[nl - (from_end - sl)]
             };
             if c != e[i] {
                 return false;
@@ -389,8 +390,9 @@ pub struct Var {
 }
 
 // Records are built by the compiler's const evaluator, for every kfunc of
-// every build, and it pays for every step: sizes are sums, not a dry run of
-// the writer, and the writer's appends are macros, expanded in place.
+// every build, and it pays for every step and every call: sizes are sums,
+// not a dry run of the writer, the writer's appends are macros, expanded
+// in place, and loops read a length once, not at every step.
 
 /// Appends to `$buf` at `$pos`: a list of bytes `[...]`, or a `&[u8]`.
 macro_rules! put {
@@ -399,8 +401,9 @@ macro_rules! put {
     }};
     ($buf:ident, $pos:ident, $s:expr) => {{
         let s: &[u8] = $s;
+        let n = s.len();
         let mut i = 0;
-        while i < s.len() {
+        while i < n {
             $buf[$pos] = s[i];
             $pos += 1;
             i += 1;
@@ -531,8 +534,9 @@ impl Kfunc {
     /// The size of this kfunc's record.
     pub const fn encoded_len(&self) -> usize {
         let mut len = HEADER_LEN + 2 + self.name.len() + self.ret.encoded_len() + 1;
+        let n = self.params.len();
         let mut i = 0;
-        while i < self.params.len() {
+        while i < n {
             let p = &self.params[i];
             len += 2 + p.name.len() + p.suffix.len() + p.ty.encoded_len();
             i += 1;
@@ -544,17 +548,15 @@ impl Kfunc {
     /// room for [`Self::encoded_len`] bytes (or the evaluation fails);
     /// returns the position after it.
     pub const fn encode_at(&self, buf: &mut [u8], mut pos: usize) -> usize {
-        assert!(
-            self.params.len() <= MAX_PARAMS,
-            "a kfunc takes at most 12 parameters"
-        );
+        let n = self.params.len();
+        assert!(n <= MAX_PARAMS, "a kfunc takes at most 12 parameters");
         let start = pos;
         put_header!(buf, pos, RecordKind::Kfunc);
         put_name!(buf, pos, self.name);
         pos = self.ret.encode_at(buf, pos);
-        put!(buf, pos, [self.params.len() as u8]);
+        put!(buf, pos, [n as u8]);
         let mut i = 0;
-        while i < self.params.len() {
+        while i < n {
             let p = &self.params[i];
             put_name!(buf, pos, p.name, p.suffix);
             pos = p.ty.encode_at(buf, pos);
@@ -568,8 +570,9 @@ impl Struct {
     /// The size of this struct's record.
     pub const fn encoded_len(&self) -> usize {
         let mut len = HEADER_LEN + 2 + self.name.len() + 4 + 2;
+        let n = self.members.len();
         let mut i = 0;
-        while i < self.members.len() {
+        while i < n {
             let m = &self.members[i];
             len += 2 + m.name.len() + 4 + m.ty.encoded_len();
             i += 1;
@@ -580,17 +583,15 @@ impl Struct {
     /// Writes this struct's record into `buf` at `pos` (see
     /// [`Kfunc::encode_at`]).
     pub const fn encode_at(&self, buf: &mut [u8], mut pos: usize) -> usize {
-        assert!(
-            self.members.len() <= u16::MAX as usize,
-            "too many struct members"
-        );
+        let n = self.members.len();
+        assert!(n <= u16::MAX as usize, "too many struct members");
         let start = pos;
         put_header!(buf, pos, RecordKind::Struct);
         put_name!(buf, pos, self.name);
         put_le!(buf, pos, u32, self.size);
-        put_le!(buf, pos, u16, self.members.len() as u16);
+        put_le!(buf, pos, u16, n as u16);
         let mut i = 0;
-        while i < self.members.len() {
+        while i < n {
             let m = &self.members[i];
             put_name!(buf, pos, m.name);
             put_le!(buf, pos, u32, m.offset);
