@@ -17,7 +17,24 @@
 use crate::arg::ArgInfo;
 use crate::check::{self, Msg, RetInfo};
 use crate::record::{Kfunc, Type};
-use crate::KfuncFlags;
+use crate::{BtfType, KfuncArg, KfuncFlags, KfuncRet};
+use core::marker::PhantomData;
+
+/// What a declaration takes from a parameter or return type `T`, as
+/// constants: evaluated once per type, not once per kfunc.
+pub struct Of<T>(PhantomData<T>);
+
+impl<T: KfuncArg> Of<T> {
+    /// What `T` says as a parameter.
+    pub const ARG: ArgInfo = ArgInfo::of::<T>();
+}
+
+impl<T: KfuncRet> Of<T> {
+    /// What `T` says as a return type.
+    pub const RET: RetInfo = RetInfo::of::<T>();
+    /// The return type in BTF.
+    pub const RET_BTF: &'static Type = &<T::Raw as BtfType>::BTF;
+}
 
 /// A kfunc as declared.
 pub struct Decl {
