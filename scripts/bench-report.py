@@ -115,8 +115,10 @@ def main():
 
     builds = {}
     for line in open(os.path.join(work, "builds")):
-        name, secs, rebuild, size, path = line.split()
-        builds[name] = (float(secs), None if rebuild == "-" else float(rebuild), int(size), path)
+        # The rebuilds: one time per round, comma-separated.
+        name, secs, rebuilds, size, path = line.split()
+        times = [] if rebuilds == "-" else [float(t) for t in rebuilds.split(",")]
+        builds[name] = (float(secs), times, int(size), path)
     btf = {}
     for line in open(os.path.join(work, "btf-times")):
         elf, pahole, ours = line.split()
@@ -257,30 +259,45 @@ def main():
     w("bpf_testmod_rs) built from scratch; `scale_<lang>_<n>` are generated")
     w("modules of n kfuncs (scripts/bench-gen.sh). A cold build starts from an")
     w("empty output folder (for Rust that includes the kfunc crate's bindgen and")
-    w("metadata); a rebuild follows an edit of the module's source. The BTF")
-    w("step is pahole plus kfunc-btf, timed inside the cold build.")
+    w("metadata); a rebuild follows an edit of the module's source, in rounds")
+    w("that interleave the modules (median, min-max). The BTF step is pahole")
+    w("plus kfunc-btf, timed inside the cold build. `scale_plain_1000` is the")
+    w("same 1000 functions in Rust without kfunc-rs (`extern \"C\"`, no set, no")
+    w("BTF): what the compiler costs before kfunc-rs adds anything.")
     w("")
-    w("| module | cold build s | rebuild s | pahole s | kfunc-btf s | BTF step share of the cold build |")
+    w("| module | cold build s | rebuild s (median, min-max) | pahole s | kfunc-btf s | BTF step share of the cold build |")
     w("|---|---|---|---|---|---|")
-    for name in ["samples", "scale_rs_10", "scale_rs_100", "scale_rs_1000", "scale_c_1000"]:
+    for name in ["samples", "scale_rs_10", "scale_rs_100", "scale_rs_1000", "scale_c_1000", "scale_plain_1000"]:
         if name not in builds:
             continue
-        total, rebuild = builds[name][0], builds[name][1]
+        total, rebuilds = builds[name][0], builds[name][1]
         if name == "samples":
             mods = ("rust_kfunc_sample", "rust_kfunc_features", "bpf_testmod_rs")
         else:
             mods = (name,)
         steps = [btf[m] for m in mods if m in btf]
-        re_s = f"{rebuild:.1f}" if rebuild is not None else "-"
+        if rebuilds:
+            med, lo, hi = spread(rebuilds)
+            re_s = f"{med:.1f} ({lo:.1f}-{hi:.1f})"
+        else:
+            re_s = "-"
         if steps:
             pahole, ours = sum(s[0] for s in steps), sum(s[1] for s in steps)
             w(f"| {name} | {total:.1f} | {re_s} | {pahole:.2f} | {ours:.3f} | {(pahole + ours) / total * 100:.0f} % |")
         else:
             w(f"| {name} | {total:.1f} | {re_s} | - | - | - |")
-    rs, c = builds.get("scale_rs_1000"), builds.get("scale_c_1000")
+    rs, c, plain = builds.get("scale_rs_1000"), builds.get("scale_c_1000"), builds.get("scale_plain_1000")
     if rs and c:
+        # Per round: the modules of a round were rebuilt back to back.
+        per_round = [a / b for a, b in zip(rs[1], c[1])]
+        med, lo, hi = spread(per_round)
         w("")
-        w(f"1000 kfuncs, Rust/C: cold build {rs[0] / c[0]:.2f}x, rebuild {rs[1] / c[1]:.2f}x.")
+        w(f"1000 kfuncs, Rust/C: cold build {rs[0] / c[0]:.2f}x, rebuild {med:.2f}x "
+          f"(per round: {lo:.2f}-{hi:.2f}x).")
+        if plain:
+            w(f"Plain Rust (no kfunc-rs)/C rebuild: "
+              f"{statistics.median(a / b for a, b in zip(plain[1], c[1])):.2f}x; kfunc-rs's own part of the "
+              f"Rust rebuild: {statistics.median(a - b for a, b in zip(rs[1], plain[1])):.1f} s.")
     w("")
     w("## 3. Scale and footprint")
     w("")

@@ -8,7 +8,8 @@
 #     (testing/guest/src/bench.rs), and the four functions' machine code;
 #  2. build cost: the BTF step against the module build, for the sample
 #     and for generated modules of 10, 100 and 1000 kfuncs (Rust), and
-#     1000 (C);
+#     1000 (C, and plain Rust without kfunc-rs); rebuilds in interleaved
+#     rounds;
 #  3. scale and footprint: the 1000-kfunc modules' insmod time and sizes,
 #     and the sample against its C twin.
 . "$(dirname "$0")/common.sh"
@@ -27,24 +28,38 @@ now() { date +%s.%N; }
 log "build cost: generated modules of 10, 100 and 1000 kfuncs"
 : >"$work/btf-times"
 : >"$work/builds"
-for spec in rs:10 rs:100 rs:1000 c:1000; do
+specs="rs:10 rs:100 rs:1000 c:1000 plain:1000"
+# mk <src> <log>: builds generated module <src> into <src>/out.
+mk() {
+	# shellcheck disable=SC2046 # make arguments
+	kmake "$KBUILD" "$1" "$1/out" "$2" KFUNC_RS="$KFUNC_RS_ROOT" $(btf_step_args "$KFUNC_BTF")
+}
+for spec in $specs; do
 	lang=${spec%:*} n=${spec#*:}
 	src=$work/gen-$lang-$n
 	"$KFUNC_RS_ROOT/scripts/bench-gen.sh" "$src" "$lang" "$n"
 	t0=$(now)
-	# shellcheck disable=SC2046 # make arguments
-	KFUNC_RS_BTF_TIMES=$work/btf-times kmake "$KBUILD" "$src" "$src/out" "$src/build.log" \
-		KFUNC_RS="$KFUNC_RS_ROOT" $(btf_step_args "$KFUNC_BTF") || die "building $src failed"
-	t1=$(now)
-	# Rebuilt after an edit (the kfunc crate and its bindings stay built):
-	# what a module's author waits for.
-	touch "$src"/scale_*."$lang"
-	# shellcheck disable=SC2046 # make arguments
-	kmake "$KBUILD" "$src" "$src/out" "$src/rebuild.log" KFUNC_RS="$KFUNC_RS_ROOT" \
-		$(btf_step_args "$KFUNC_BTF") || die "rebuilding $src failed"
-	t2=$(now)
+	KFUNC_RS_BTF_TIMES=$work/btf-times mk "$src" "$src/build.log" || die "building $src failed"
+	echo "$(echo "$(now) - $t0" | bc)" >"$src/cold"
+done
+# Rebuilt after an edit (the kfunc crate and its bindings stay built):
+# what a module's author waits for. Rounds interleave the modules, so
+# that a slower spell of the machine falls on all of them alike.
+rebuild_rounds=5
+for ((r = 0; r < rebuild_rounds; r++)); do
+	for spec in $specs; do
+		src=$work/gen-${spec%:*}-${spec#*:}
+		touch "$src"/scale_*.[rc]*
+		t0=$(now)
+		mk "$src" "$src/rebuild.log" || die "rebuilding $src failed"
+		echo "$(echo "$(now) - $t0" | bc)" >>"$src/rebuilds"
+	done
+done
+for spec in $specs; do
+	lang=${spec%:*} n=${spec#*:}
+	src=$work/gen-$lang-$n
 	ko=$(built_modules "$src/out")
-	echo "scale_${lang}_$n $(echo "$t1 - $t0" | bc) $(echo "$t2 - $t1" | bc) $(stat -c %s "$ko") $ko" >>"$work/builds"
+	echo "scale_${lang}_$n $(cat "$src/cold") $(paste -sd, "$src/rebuilds") $(stat -c %s "$ko") $ko" >>"$work/builds"
 done
 log "build cost: the sample module, rebuilt"
 sample=$work/sample
@@ -63,7 +78,7 @@ log "machine code of the four functions"
 } >"$work/disasm" || die "$objdump failed"
 
 log "call cost and scale: booting the test kernel (QEMU, TCG)"
-scale=$(awk '/^scale_.*_1000 / { print $5 }' "$work/builds")
+scale=$(awk '/^scale_(rs|c)_1000 / { print $5 }' "$work/builds")
 sed -e "s|^MODULES='|MODULES='$(echo $scale) |" "$env_file" >"$work/bench.env"
 "$KFUNC_RS_ROOT/scripts/boot.sh" "$work/bench.env" bench --show-output --timeout 900 --cpus 1 >"$work/guest" 2>&1 ||
 	{ tail -n 40 "$work/guest" >&2; die "the bench boot failed"; }
