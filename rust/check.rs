@@ -16,8 +16,8 @@
 //! The compiler's const evaluator runs these for every kfunc of every
 //! build and pays dearly for each call and loop step, so the common case
 //! (no flags, parameters without `__` in their names) takes few of them:
-//! flag tests are bit operations, the flag rules run only for a kfunc with
-//! flags and the suffix rules only for a parameter with a suffix.
+//! flag tests are bit operations, not calls, and the suffix rules run only
+//! for a parameter with a suffix or a `__` in its name.
 
 use crate::arg::{ArgInfo, IterState};
 use crate::record::{Kfunc, Param, Type};

@@ -18,22 +18,31 @@ use crate::arg::ArgInfo;
 use crate::check::{self, Msg, RetInfo};
 use crate::record::{Kfunc, Type};
 use crate::{BtfType, KfuncArg, KfuncFlags, KfuncRet};
-use core::marker::PhantomData;
 
-/// What a declaration takes from a parameter or return type `T`, as
-/// constants: evaluated once per type, not once per kfunc.
-pub struct Of<T>(PhantomData<T>);
-
-impl<T: KfuncArg> Of<T> {
-    /// What `T` says as a parameter.
-    pub const ARG: ArgInfo = ArgInfo::of::<T>();
+/// What a declaration reads from a parameter type, as a constant: evaluated
+/// once per type, not once per kfunc. Implemented for every
+/// [`KfuncArg`], so a type that is not one fails with that trait's message.
+pub trait ArgDecl {
+    /// What the type says as a parameter.
+    const ARG: ArgInfo;
 }
 
-impl<T: KfuncRet> Of<T> {
-    /// What `T` says as a return type.
-    pub const RET: RetInfo = RetInfo::of::<T>();
+impl<T: KfuncArg> ArgDecl for T {
+    const ARG: ArgInfo = ArgInfo::of::<T>();
+}
+
+/// What a declaration reads from a return type, as constants (see
+/// [`ArgDecl`]). Implemented for every [`KfuncRet`].
+pub trait RetDecl {
+    /// What the type says as a return type.
+    const RET: RetInfo;
     /// The return type in BTF.
-    pub const RET_BTF: &'static Type = &<T::Raw as BtfType>::BTF;
+    const RET_BTF: &'static Type;
+}
+
+impl<T: KfuncRet> RetDecl for T {
+    const RET: RetInfo = RetInfo::of::<T>();
+    const RET_BTF: &'static Type = &<T::Raw as BtfType>::BTF;
 }
 
 /// A kfunc as declared.

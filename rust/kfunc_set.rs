@@ -407,7 +407,7 @@ macro_rules! __kfunc_params {
                 ty: <$t as $crate::KfuncArg>::BTF,
             },]
             [$($imp)* .union(<$t as $crate::KfuncArg>::IMPLIES)]
-            [$($state)* $crate::decl::Of::<$t>::ARG,]
+            [$($state)* <$t as $crate::decl::ArgDecl>::ARG,]
             [$($chk)* ($p $t)]
             $($($rest)*)?
         }
@@ -466,14 +466,14 @@ macro_rules! __kfunc_params {
                 $crate::decl::Decl {
                     sig: $crate::record::Kfunc {
                         name: ::core::stringify!($name),
-                        ret: $crate::decl::Of::<$ret>::RET_BTF,
+                        ret: <$ret as $crate::decl::RetDecl>::RET_BTF,
                         params: &[$($rec)*],
                     },
                     explicit,
                     flags: explicit
                         $($imp)*
                         .union(<$ret as $crate::KfuncRet>::IMPLIES),
-                    ret: $crate::decl::Of::<$ret>::RET,
+                    ret: <$ret as $crate::decl::RetDecl>::RET,
                     is_unsafe: $is_unsafe,
                     args: &[$($info),*],
                     enabled: true,

@@ -3,8 +3,8 @@
 # make bench: writes a module with <n> kfuncs into <dir>, in Rust
 # (kfunc-rs) or C, for the build-cost and scale figures. Kfunc i is
 # `u64 <name>_k<i>(u64 a)`, returning a + i. `plain` is the same functions
-# in Rust without kfunc-rs (`extern "C"`, no set, no BTF): what the
-# compiler costs before kfunc-rs adds anything. The kernel takes at most 256
+# in Rust without kfunc-rs (`extern "C"`, no kfunc set, declarations or
+# records): what the compiler costs before kfunc-rs adds anything. The kernel takes at most 256
 # kfuncs of one module per program type hook (BTF_KFUNC_SET_MAX_CNT in
 # kernel/bpf/btf.c), so the kfuncs go in sets of up to 250, each
 # registered for its own program type (syscall, tracing, tc, xdp: up to

@@ -164,7 +164,12 @@ def main():
     w("Written by `make bench` (scripts/bench.sh, scripts/bench-report.py); every figure")
     w("below comes from one run. Do not edit.")
     w("")
-    w(f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
+    # When the run began (bench.sh writes it), not when this report ran.
+    try:
+        began = open(os.path.join(work, "date")).read().strip()
+    except FileNotFoundError:
+        began = f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M}"
+    w(f"- date: {began} UTC")
     w(f"- kernel: {os.path.basename(env.get('KBUILD', '?'))} (QEMU TCG guest, {os.cpu_count()} host cores)")
     w(f"- rustc: {cmd(os.environ.get('KRUSTC', '/usr/bin/rustc'), '--version')}")
     w(f"- clang: {cmd('clang' + os.environ.get('LLVM_SUFFIX', '-19'), '--version').splitlines()[0]}")
@@ -262,8 +267,9 @@ def main():
     w("metadata); a rebuild follows an edit of the module's source, in rounds")
     w("that interleave the modules (median, min-max). The BTF step is pahole")
     w("plus kfunc-btf, timed inside the cold build. `scale_plain_1000` is the")
-    w("same 1000 functions in Rust without kfunc-rs (`extern \"C\"`, no set, no")
-    w("BTF): what the compiler costs before kfunc-rs adds anything.")
+    w("same 1000 functions in Rust without kfunc-rs (`extern \"C\"`, no kfunc")
+    w("set, declarations or records): what the compiler costs before kfunc-rs")
+    w("adds anything.")
     w("")
     w("| module | cold build s | rebuild s (median, min-max) | pahole s | kfunc-btf s | BTF step share of the cold build |")
     w("|---|---|---|---|---|---|")
@@ -289,8 +295,8 @@ def main():
     rs, c, plain = builds.get("scale_rs_1000"), builds.get("scale_c_1000"), builds.get("scale_plain_1000")
     if rs and c:
         # Per round: the modules of a round were rebuilt back to back.
-        per_round = [a / b for a, b in zip(rs[1], c[1])]
-        med, lo, hi = spread(per_round)
+        rebuild_ratios = [a / b for a, b in zip(rs[1], c[1])]
+        med, lo, hi = spread(rebuild_ratios)
         w("")
         w(f"1000 kfuncs, Rust/C: cold build {rs[0] / c[0]:.2f}x, rebuild {med:.2f}x "
           f"(per round: {lo:.2f}-{hi:.2f}x).")

@@ -21,6 +21,7 @@ env_file=$("$KFUNC_RS_ROOT/scripts/build.sh")
 work=$OUT/bench-run
 rm -rf "$work"
 mkdir -p "$work"
+date -u '+%Y-%m-%d %H:%M' >"$work/date"
 bin=$(dirname "$KFUNC_BTF")
 objdump=llvm-objdump$LLVM_SUFFIX
 now() { date +%s.%N; }

@@ -4,7 +4,8 @@
 # detached BTF, made by pahole as the module build makes it) and
 # `kfunc-btf unload-records` (on the module's object) are killed with
 # SIGKILL <runs> times each, at points swept from 10 % to 150 % of the
-# slowest of three uninterrupted runs (the file is written at their end);
+# slowest of three uninterrupted runs (the file is written at their end),
+# and 5 times more over 80-100 % of the fastest, around the write;
 # every time the file must be either as it was or as a complete run leaves
 # it, never a mix. Both must have been seen: while one is missing, further
 # kills come earlier (or later) until it is, at most 8 times each way, so a
@@ -43,7 +44,7 @@ kill_once() {
 # after a growing part of its duration; <file> must then equal <original>
 # or <expected>.
 kill_test() {
-	local name=$1 orig=$2 want=$3 file=$4 start took=0 t old=0 new=0 i extra
+	local name=$1 orig=$2 want=$3 file=$4 start took=0 fast= t old=0 new=0 i extra
 	shift 4
 	# The duration as the kills see it: through timeout, the slowest of 3.
 	for i in 1 2 3; do
@@ -52,11 +53,16 @@ kill_test() {
 		timeout --foreground --signal=KILL 600 "$@" >/dev/null 2>&1 || die "$name: the command failed: $*"
 		t=$(($(now_us) - start))
 		[ "$t" -gt "$took" ] && took=$t
+		[ -z "$fast" ] || [ "$t" -lt "$fast" ] && fast=$t
 		cmp -s "$file" "$want" || die "$name: an uninterrupted run did not give the expected file"
 	done
-	at() { awk -v t="$took" -v f="$1" 'BEGIN { printf "%.6f", t * f / 1e6 }'; }
+	# at <fraction> [<us>]: that fraction of the slowest run (or of <us>), in s.
+	at() { awk -v t="${2:-$took}" -v f="$1" 'BEGIN { printf "%.6f", t * f / 1e6 }'; }
 	for ((i = 0; i < runs; i++)); do
 		kill_once "$(at "$(awk -v i="$i" -v n="$runs" 'BEGIN { print 0.1 + 1.4 * i / n }')")" "$@"
+	done
+	for i in 0.80 0.85 0.90 0.95 1.00; do
+		kill_once "$(at "$i" "$fast")" "$@"
 	done
 	for ((extra = 1; new == 0 && extra <= 8; extra++)); do
 		kill_once "$(at $((1 << extra)))" "$@"
