@@ -150,7 +150,8 @@ const fn is_implicit(ty: &Type) -> bool {
 }
 
 /// Whether `$flags` has the single flag `$f` (never, if this kernel lacks
-/// `$f` and it is empty): a bit test, not a call.
+/// `$f` and it is empty): a bit test, not a call. Functions using it allow
+/// `clippy::bad_bit_mask`, which a kernel without `$f` (0) would raise.
 macro_rules! has {
     ($flags:expr, $f:ident) => {
         $flags.0 & KfuncFlags::$f.0 != 0
@@ -273,6 +274,7 @@ const fn has_double_underscore(s: &str) -> bool {
 /// type, `args[i]` C parameter `i`, and `is_unsafe` says whether the kfunc
 /// is an `unsafe fn` (its body vouching for raw pointers and written
 /// reference flags). Returns the error, if any.
+#[allow(clippy::bad_bit_mask)]
 pub const fn kfunc(
     k: &Kfunc,
     flags: KfuncFlags,
@@ -472,6 +474,7 @@ pub const fn kfunc(
 }
 
 /// The iterator rules of `btf_check_iter_kfuncs()`.
+#[allow(clippy::bad_bit_mask)]
 const fn iter(k: &Kfunc, flags: KfuncFlags, first_is_mut: bool) -> Option<Msg> {
     let new = has!(flags, ITER_NEW);
     let next = has!(flags, ITER_NEXT);
