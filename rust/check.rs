@@ -206,6 +206,12 @@ pub const fn extra_flags(name: &str, extra: KfuncFlags) -> Option<Msg> {
                     (SLEEPABLE, DESTRUCTIVE, RCU, RCU_PROTECTED, SPINLOCK_SAFE, ...); declare the others on the kfunc"),
         );
     }
+    if cfg!(kfunc_same_flags_in_every_set) && extra.bits() != 0 {
+        return Some(Msg::new(name).s(
+            "this kernel's resolve_btfids wants a kfunc's flags the same in every set (cfg \
+             kfunc_same_flags_in_every_set): declare them on the kfunc, not on a `fn name;` entry",
+        ));
+    }
     None
 }
 

@@ -45,7 +45,9 @@
 ///
 /// An entry `fn name;` (no parameters, no body) puts a kfunc declared in
 /// another set of the module into this one too, as C lists one function in
-/// several sets; `#[flags(...)]` on it adds flags for this set only.
+/// several sets; `#[flags(...)]` on it adds flags for this set only, where
+/// the kernel allows that (not with cfg `kfunc_same_flags_in_every_set`).
+/// The two kinds of entries mix in any order and number.
 ///
 /// The set may name a filter, `fn(&BpfProg, KfuncId) -> bool`, which the
 /// verifier asks before allowing a program to call a kfunc of the set.
@@ -82,9 +84,10 @@
 /// ```
 #[macro_export]
 macro_rules! kfunc_set {
-    // Only kfunc definitions (the usual set): every entry in one pass. An
-    // entry's name comes first in `[$($k2)? $k1 $kw]`: `[name fn]` or
-    // `[name fn unsafe]`.
+    // Only kfunc definitions (the usual set): every entry in one pass, the
+    // cheapest match. An entry's keywords come as `[name fn]` or
+    // `[name fn unsafe]` (`[$($k2)? $k1 $kw]`), checked by
+    // `__kfunc_set_define!`.
     (
         $(#[$set_attr:meta])*
         $set_vis:vis static $set:ident : KfuncSet $(= filter($filter:path))? ;
@@ -103,7 +106,43 @@ macro_rules! kfunc_set {
             $([$($k2)? $k1 $kw])+
         }
     };
-    // With `fn name;` entries too: one entry at a time.
+    // Definitions and `fn name;` entries mixed, also in one pass: no
+    // recursion over the entries, so a set's size meets no recursion
+    // limit. The keywords are matched as written (`pub(...)`, `unsafe`,
+    // `fn`), so that every position has one reading (a `vis` fragment
+    // could begin where a definition's parameters do); the `$(...)?`
+    // groups after them carry the keywords, for `__kfunc_set_item!` to
+    // check. Every group holding a fragment costs the matcher a copy of
+    // what the set matched so far, which is why definitions alone take
+    // the arm above.
+    (
+        $(#[$set_attr:meta])*
+        $set_vis:vis static $set:ident : KfuncSet $(= filter($filter:path))? ;
+        $(
+            $(#[$($a:tt)*])*
+            $(pub $(($($kvis:tt)*))?)?
+            $(unsafe $(($($kunsafe:tt)*))?)?
+            fn $k:ident
+            $( ( $($params:tt)* ) $(-> $ret:ty)? $body:block )?
+            $(; $(($($ksemi:tt)*))?)?
+        )+
+    ) => {
+        $(
+            $crate::__kfunc_set_item! {
+                [$(#[$($a)*])*]
+                [$(pub $(($($kvis)*))?)?]
+                [$(unsafe $(($($kunsafe)*))?)?]
+                $k
+                [$(; $(($($ksemi)*))?)?]
+                $([$($params)*] [$($ret)?] $body)?
+            }
+        )+
+        $crate::__kfunc_set_entries! {
+            @set [$(#[$set_attr])*] [$set_vis] $set [$($filter)?]
+            @done [$( ($k [$crate::__kfunc_set_entry!($k [$(#[$($a)*])*] $([$body])?)]) )+]
+        }
+    };
+    // Anything else is a mistake: one entry at a time, up to it.
     (
         $(#[$set_attr:meta])*
         $set_vis:vis static $set:ident : KfuncSet $(= filter($filter:path))? ;
@@ -114,6 +153,60 @@ macro_rules! kfunc_set {
             @done []
             $($entries)+
         }
+    };
+}
+
+/// One entry of a [`kfunc_set!`]: a kfunc definition, which it defines,
+/// or `fn name;`, naming a kfunc defined elsewhere in the module, for
+/// which it checks the keywords. Takes
+/// `[attributes] [pub ...] [unsafe] name [;] [params] [return type] body`,
+/// the last three for a definition only.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __kfunc_set_item {
+    ($attrs:tt $vis:tt [] $k:ident [] $params:tt $ret:tt $body:block) => {
+        $crate::__kfunc_define! { $attrs $vis [] false $k $params $ret $body }
+    };
+    ($attrs:tt $vis:tt [unsafe] $k:ident [] $params:tt $ret:tt $body:block) => {
+        $crate::__kfunc_define! { $attrs $vis [unsafe] true $k $params $ret $body }
+    };
+    ($attrs:tt [] [] $k:ident [;]) => {};
+    ($attrs:tt $vis:tt $unsafe:tt $k:ident [;] $params:tt $ret:tt $body:block) => {
+        ::core::compile_error!(::core::concat!(
+            "kfunc `",
+            ::core::stringify!($k),
+            "`: no `;` after a kfunc's body"
+        ));
+    };
+    ($attrs:tt $vis:tt $unsafe:tt $k:ident [$($semi:tt)*]) => {
+        ::core::compile_error!(::core::concat!(
+            "kfunc `",
+            ::core::stringify!($k),
+            "`: an entry naming a kfunc of another set is `fn ",
+            ::core::stringify!($k),
+            ";`, with attributes only"
+        ));
+    };
+    ($attrs:tt $vis:tt $unsafe:tt $k:ident $($rest:tt)*) => {
+        ::core::compile_error!(::core::concat!(
+            "kfunc `",
+            ::core::stringify!($k),
+            "`: declare it `fn` or `unsafe fn`"
+        ));
+    };
+}
+
+/// The [`Entry`](crate::decl::Entry) of one entry of a [`kfunc_set!`]:
+/// `name [attributes] [body]` for a kfunc defined by the entry,
+/// `name [attributes]` for `fn name;`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __kfunc_set_entry {
+    ($k:ident $attrs:tt [$body:block]) => {
+        $crate::decl::Entry::declared(&$k::DECL)
+    };
+    ($k:ident [$($a:tt)*]) => {
+        $crate::__kfunc_entry!(named $k [$($a)*])
     };
 }
 

@@ -9,16 +9,31 @@
 # kernel/bpf/btf.c), so the kfuncs go in sets of up to 250, each
 # registered for its own program type (syscall, tracing, tc, xdp: up to
 # 1000 kfuncs).
+# With `shared` (rs and c), each set also lists, first, the first kfunc
+# of the next set (Rust: an entry `fn name;`), as one
+# function in several C sets: make check builds such sets of 250.
 #
-#   bench-gen.sh <dir> rs|c|plain <n>
+#   bench-gen.sh <dir> rs|c|plain <n> [shared]
 . "$(dirname "$0")/common.sh"
 
-dir=$1 lang=$2 n=$3
+dir=$1 lang=$2 n=$3 shared=${4:-}
 name=scale_${lang}_$n
 per_set=250
 prog_types=(SYSCALL TRACING SCHED_CLS XDP)
 sets=$(((n + per_set - 1) / per_set))
 ((sets <= ${#prog_types[@]})) || die "bench-gen.sh: at most $((per_set * ${#prog_types[@]})) kfuncs"
+case "$shared" in
+"") ;;
+shared)
+	[ "$lang" != plain ] || die "bench-gen.sh: plain functions are in no set to share"
+	((sets > 1)) || die "bench-gen.sh: shared needs more than $per_set kfuncs"
+	;;
+*) die "bench-gen.sh: the fourth argument is shared or nothing, not $shared" ;;
+esac
+# The kfunc set $1 shares, if any: the first of the next set.
+shared_kfunc() {
+	[ -n "$shared" ] && echo $(((($1 + 1) % sets) * per_set))
+}
 mkdir -p "$dir"
 case "$lang" in
 rs)
@@ -38,6 +53,9 @@ EOS
 		for ((s = 0; s < sets; s++)); do
 			printf 'kfunc_set! {\n    /// Kfuncs %d to %d.\n    pub static SCALE%d: KfuncSet;\n' \
 				$((s * per_set)) $((s * per_set + per_set - 1)) "$s"
+			if k=$(shared_kfunc "$s"); then
+				printf '    /// Kfunc %d, of the next set.\n    fn %s_k%d;\n' "$k" "$name" "$k"
+			fi
 			for ((i = s * per_set; i < n && i < (s + 1) * per_set; i++)); do
 				printf '    /// `a + %d`.\n    pub fn %s_k%d(a: u64) -> u64 {\n        a.wrapping_add(%d)\n    }\n' \
 					"$i" "$name" "$i" "$i"
@@ -77,6 +95,9 @@ EOS
 		echo "__bpf_kfunc_end_defs();"
 		for ((s = 0; s < sets; s++)); do
 			echo "BTF_KFUNCS_START(scale_kfuncs$s)"
+			if k=$(shared_kfunc "$s"); then
+				printf 'BTF_ID_FLAGS(func, %s_k%d)\n' "$name" "$k"
+			fi
 			for ((i = s * per_set; i < n && i < (s + 1) * per_set; i++)); do
 				printf 'BTF_ID_FLAGS(func, %s_k%d)\n' "$name" "$i"
 			done

@@ -5,10 +5,10 @@
 # fuzzing run), then for every target (KFUNC_RS_TARGETS, or TARGET=...)
 # the build of kernel, modules and BPF programs, kernel-side lint, the
 # .BTF_ids layout against the C twin, the module BTF flow, the BTF step
-# killed half way, headers, compile-fail cases, the guest tests in QEMU
-# (sample and C twin, features, upstream conformance, bench smoke,
-# stress), the make run demo, the tutorial and, for targets of the
-# machine's architecture, the virtme-ng boot. Ends with "N passed, N
+# killed half way, headers, compile-fail cases, a full-size set, the
+# guest tests in QEMU (sample and C twin, features, upstream conformance,
+# bench smoke, stress), the make run demo, the tutorial and, for targets
+# of the machine's architecture, the virtme-ng boot. Ends with "N passed, N
 # failed"; exits non-zero on any failure. A stage that cannot run counts
 # as failed.
 . "$(dirname "$0")/common.sh"
@@ -184,6 +184,14 @@ target_stages() {
 			[ -s "$tmp/cf" ] || fail "compile-fail tests (did not run)"
 		else
 			fail "compile-fail tests (nothing built)"
+		fi
+
+		stage "[$TARGET] a full-size set with kfuncs of another set (fn name;)"
+		if [ -n "$env_file" ]; then
+			check "300 kfuncs in two sets that share kfuncs build, with the layout the C macros give the same sets" \
+				"$KFUNC_RS_ROOT/scripts/large-set-test.sh" "$env_file"
+		else
+			fail "a full-size set (nothing built)"
 		fi
 	fi
 

@@ -156,6 +156,12 @@ EOS
 	sed -n "s/^pub const KF_\([A-Z0-9_]*\): u32 = .*;$/'--cfg=kfunc_flag=\"\1\"'/p" "$gen" | sort -u
 	for x in $suffixes; do x=${x#'"__'}; echo "'--cfg=kfunc_suffix=\"${x%'"'}\"'"; done
 	[ "$max" = bindings::MAX_BPF_FUNC_ARGS ] && echo "--cfg=kfunc_stack_args"
+	# This kernel's resolve_btfids refuses a kfunc whose flags differ
+	# between two sets (it dedups the kfuncs of all sets, failing the
+	# module build), so a `fn name;` entry may add no flags. Only its
+	# source says so.
+	grep -qs 'inconsistent flags across BTF ID sets' "$srctree/tools/bpf/resolve_btfids/main.c" \
+		&& echo "--cfg=kfunc_same_flags_in_every_set"
 	true
 } >"$tmp/rustc-cfgs"
 

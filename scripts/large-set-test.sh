@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# A full-size kfunc set whose entries name kfuncs of another set too
+# (`fn name;`): scripts/bench-gen.sh writes 300 kfuncs in two sets, 251
+# and 51 entries, in Rust and in C. Both must build (the Rust one with the
+# BTF step), and `kfunc-btf sets` must find in the Rust module the sets
+# the C macros lay out for the C one: the same entries, in the same
+# order, with the same flags.
+#
+#   large-set-test.sh <build.env>
+. "$(dirname "$0")/common.sh"
+
+# shellcheck disable=SC1090
+. "$1"
+work=$OUT/large-set
+rm -rf "$work"
+for lang in rs c; do
+	"$KFUNC_RS_ROOT/scripts/bench-gen.sh" "$work/$lang" "$lang" 300 shared
+	# shellcheck disable=SC2046 # make arguments
+	kmake "$KBUILD" "$work/$lang" "$work/$lang/out" "$work/$lang.log" KFUNC_RS="$KFUNC_RS_ROOT" \
+		$(btf_step_args "$KFUNC_BTF") || die "the $lang module of 300 kfuncs in shared sets did not build"
+done
+"$KFUNC_BTF" sets "$work/rs/out/scale_rs_300.o" | sed -e 's/SCALE/scale_kfuncs/' -e 's/scale_rs_/scale_c_/' >"$work/rs.sets"
+"$KFUNC_BTF" sets "$work/c/out/scale_c_300.o" >"$work/c.sets"
+[ "$(grep -c ' flags ' "$work/c.sets")" = 304 ] || die "the C module's sets are not 2 sets of 251 and 51 kfuncs"
+diff -u "$work/c.sets" "$work/rs.sets" >&2 || die "the Rust sets differ from the C ones (above)"
