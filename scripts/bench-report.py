@@ -264,16 +264,19 @@ def main():
     w("bpf_testmod_rs) built from scratch; `scale_<lang>_<n>` are generated")
     w("modules of n kfuncs (scripts/bench-gen.sh). A cold build starts from an")
     w("empty output folder (for Rust that includes the kfunc crate's bindgen and")
-    w("metadata); a rebuild follows an edit of the module's source, in rounds")
+    w("metadata); a rebuild follows an edit of one kfunc's body, in rounds")
     w("that interleave the modules (median, min-max). The BTF step is pahole")
     w("plus kfunc-btf, timed inside the cold build. `scale_plain_1000` is the")
     w("same 1000 functions in Rust without kfunc-rs (`extern \"C\"`, no kfunc")
     w("set, declarations or records): what the compiler costs before kfunc-rs")
-    w("adds anything.")
+    w("adds anything. `scale_rs_1000_incremental` is `scale_rs_1000` built with")
+    w("`KFUNC_RS_INCREMENTAL=1` (rust/kfunc.mk: rustc's incremental compilation,")
+    w("for the edit-build loop; off by default).")
     w("")
     w("| module | cold build s | rebuild s (median, min-max) | pahole s | kfunc-btf s | BTF step share of the cold build |")
     w("|---|---|---|---|---|---|")
-    for name in ["samples", "scale_rs_10", "scale_rs_100", "scale_rs_1000", "scale_c_1000", "scale_plain_1000"]:
+    for name in ["samples", "scale_rs_10", "scale_rs_100", "scale_rs_1000", "scale_rs_1000_incremental",
+                 "scale_c_1000", "scale_plain_1000"]:
         if name not in builds:
             continue
         total, rebuilds = builds[name][0], builds[name][1]
@@ -300,6 +303,11 @@ def main():
         w("")
         w(f"1000 kfuncs, Rust/C: cold build {rs[0] / c[0]:.2f}x, rebuild {med:.2f}x "
           f"(per round: {lo:.2f}-{hi:.2f}x).")
+        inc = builds.get("scale_rs_1000_incremental")
+        if inc:
+            med, lo, hi = spread([a / b for a, b in zip(inc[1], c[1])])
+            w(f"Built incrementally (`KFUNC_RS_INCREMENTAL=1`), Rust/C rebuild: {med:.2f}x "
+              f"(per round: {lo:.2f}-{hi:.2f}x).")
         if plain:
             w(f"Plain Rust (no kfunc-rs)/C rebuild: "
               f"{statistics.median(a / b for a, b in zip(plain[1], c[1])):.2f}x; kfunc-rs's own part of the "

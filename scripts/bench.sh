@@ -7,9 +7,9 @@
 #  1. call cost: testing/bench's kfunc in four ways, timed in one boot
 #     (testing/guest/src/bench.rs), and the four functions' machine code;
 #  2. build cost: the BTF step against the module build, for the sample
-#     and for generated modules of 10, 100 and 1000 kfuncs (Rust), and
-#     1000 (C, and plain Rust without kfunc-rs); rebuilds in interleaved
-#     rounds;
+#     and for generated modules of 10, 100 and 1000 kfuncs (Rust, and
+#     1000 built incrementally), and 1000 (C, and plain Rust without
+#     kfunc-rs); rebuilds after an edit, in interleaved rounds;
 #  3. scale and footprint: the 1000-kfunc modules' insmod time and sizes,
 #     and the sample against its C twin.
 . "$(dirname "$0")/common.sh"
@@ -29,30 +29,44 @@ now() { date +%s.%N; }
 log "build cost: generated modules of 10, 100 and 1000 kfuncs"
 : >"$work/btf-times"
 : >"$work/builds"
-specs="rs:10 rs:100 rs:1000 c:1000 plain:1000"
-# mk <src> <log>: builds generated module <src> into <src>/out.
+# <language>:<kfuncs>; rs-inc is rs built with KFUNC_RS_INCREMENTAL=1.
+specs="rs:10 rs:100 rs:1000 rs-inc:1000 c:1000 plain:1000"
+# mk <src> <log> [make arguments]: builds generated module <src> into
+# <src>/out.
 mk() {
+	local src=$1 log=$2
+	shift 2
 	# shellcheck disable=SC2046 # make arguments
-	kmake "$KBUILD" "$1" "$1/out" "$2" KFUNC_RS="$KFUNC_RS_ROOT" $(btf_step_args "$KFUNC_BTF")
+	kmake "$KBUILD" "$src" "$src/out" "$log" KFUNC_RS="$KFUNC_RS_ROOT" $(btf_step_args "$KFUNC_BTF") "$@"
+}
+# mk_spec <spec> <log>: builds the module of <spec>.
+mk_spec() {
+	case "$1" in
+	rs-inc:*) mk "$work/gen-${1/:/-}" "$2" KFUNC_RS_INCREMENTAL=1 ;;
+	*) mk "$work/gen-${1/:/-}" "$2" ;;
+	esac
 }
 for spec in $specs; do
 	lang=${spec%:*} n=${spec#*:}
 	src=$work/gen-$lang-$n
-	"$KFUNC_RS_ROOT/scripts/bench-gen.sh" "$src" "$lang" "$n"
+	"$KFUNC_RS_ROOT/scripts/bench-gen.sh" "$src" "${lang%-inc}" "$n"
 	t0=$(now)
-	KFUNC_RS_BTF_TIMES=$work/btf-times mk "$src" "$src/build.log" || die "building $src failed"
+	KFUNC_RS_BTF_TIMES=$work/btf-times mk_spec "$spec" "$src/build.log" || die "building $src failed"
 	echo "$(echo "$(now) - $t0" | bc)" >"$src/cold"
 done
-# Rebuilt after an edit (the kfunc crate and its bindings stay built):
-# what a module's author waits for. Rounds interleave the modules, so
-# that a slower spell of the machine falls on all of them alike.
+# Rebuilt after an edit of one kfunc's body, the first kfunc's constant
+# (the kfunc crate and its bindings stay built): what a module's author
+# waits for. Rounds interleave the modules, so that a slower spell of the
+# machine falls on all of them alike.
 rebuild_rounds=5
-for ((r = 0; r < rebuild_rounds; r++)); do
+for ((r = 1; r <= rebuild_rounds; r++)); do
 	for spec in $specs; do
-		src=$work/gen-${spec%:*}-${spec#*:}
-		touch "$src"/scale_*.[rc]*
+		src=$work/gen-${spec/:/-}
+		sed -i -e "s/a\.wrapping_add(0[^)]*)/a.wrapping_add(0 + $r)/" \
+			-e "s/_k0(u64 a) { return a + 0[^;]*;/_k0(u64 a) { return a + 0 + $r;/" "$src"/scale_*.[rc]*
+		grep -q -e "(0 + $r)" -e "a + 0 + $r;" "$src"/scale_*.[rc]* || die "could not edit $src for a rebuild"
 		t0=$(now)
-		mk "$src" "$src/rebuild.log" || die "rebuilding $src failed"
+		mk_spec "$spec" "$src/rebuild.log" || die "rebuilding $src failed"
 		echo "$(echo "$(now) - $t0" | bc)" >>"$src/rebuilds"
 	done
 done
@@ -60,7 +74,9 @@ for spec in $specs; do
 	lang=${spec%:*} n=${spec#*:}
 	src=$work/gen-$lang-$n
 	ko=$(built_modules "$src/out")
-	echo "scale_${lang}_$n $(cat "$src/cold") $(paste -sd, "$src/rebuilds") $(stat -c %s "$ko") $ko" >>"$work/builds"
+	name=scale_${lang%-inc}_$n
+	[ "$lang" = rs-inc ] && name=${name}_incremental
+	echo "$name $(cat "$src/cold") $(paste -sd, "$src/rebuilds") $(stat -c %s "$ko") $ko" >>"$work/builds"
 done
 log "build cost: the sample module, rebuilt"
 sample=$work/sample

@@ -188,7 +188,7 @@ target_stages() {
 
 		stage "[$TARGET] a full-size set with kfuncs of another set (fn name;)"
 		if [ -n "$env_file" ]; then
-			check "300 kfuncs in two sets that share kfuncs build, with the layout the C macros give the same sets" \
+			check "300 kfuncs in two sets that share kfuncs build (and rebuild incrementally) with the layout the C macros give the same sets" \
 				"$KFUNC_RS_ROOT/scripts/large-set-test.sh" "$env_file"
 		else
 			fail "a full-size set (nothing built)"

@@ -5,7 +5,9 @@
 # and 51 entries, in Rust and in C. Both must build (the Rust one with the
 # BTF step), and `kfunc-btf sets` must find in the Rust module the sets
 # the C macros lay out for the C one: the same entries, in the same
-# order, with the same flags.
+# order, with the same flags. The Rust module is built incrementally
+# (KFUNC_RS_INCREMENTAL=1, rust/kfunc.mk), and again after an edit of one
+# kfunc's body: the rebuilt object must differ and its sets still match.
 #
 #   large-set-test.sh <build.env>
 . "$(dirname "$0")/common.sh"
@@ -14,13 +16,31 @@
 . "$1"
 work=$OUT/large-set
 rm -rf "$work"
-for lang in rs c; do
-	"$KFUNC_RS_ROOT/scripts/bench-gen.sh" "$work/$lang" "$lang" 300 shared
+# build <language> [make arguments]
+build() {
+	local lang=$1
+	shift
 	# shellcheck disable=SC2046 # make arguments
 	kmake "$KBUILD" "$work/$lang" "$work/$lang/out" "$work/$lang.log" KFUNC_RS="$KFUNC_RS_ROOT" \
-		$(btf_step_args "$KFUNC_BTF") || die "the $lang module of 300 kfuncs in shared sets did not build"
+		$(btf_step_args "$KFUNC_BTF") "$@" || die "the $lang module of 300 kfuncs in shared sets did not build"
+}
+# same_sets: the Rust module's sets are the C module's.
+same_sets() {
+	"$KFUNC_BTF" sets "$work/rs/out/scale_rs_300.o" | sed -e 's/SCALE/scale_kfuncs/' -e 's/scale_rs_/scale_c_/' >"$work/rs.sets"
+	diff -u "$work/c.sets" "$work/rs.sets" >&2 || die "the Rust sets differ from the C ones (above)"
+}
+for lang in rs c; do
+	"$KFUNC_RS_ROOT/scripts/bench-gen.sh" "$work/$lang" "$lang" 300 shared
 done
-"$KFUNC_BTF" sets "$work/rs/out/scale_rs_300.o" | sed -e 's/SCALE/scale_kfuncs/' -e 's/scale_rs_/scale_c_/' >"$work/rs.sets"
+build c
+build rs KFUNC_RS_INCREMENTAL=1
 "$KFUNC_BTF" sets "$work/c/out/scale_c_300.o" >"$work/c.sets"
 [ "$(grep -c ' flags ' "$work/c.sets")" = 304 ] || die "the C module's sets are not 2 sets of 251 and 51 kfuncs"
-diff -u "$work/c.sets" "$work/rs.sets" >&2 || die "the Rust sets differ from the C ones (above)"
+same_sets
+[ -d "$work/rs/out/.kfunc-rs-incremental/scale_rs_300" ] || die "KFUNC_RS_INCREMENTAL=1 left no incremental cache"
+before=$(md5sum <"$work/rs/out/scale_rs_300.o")
+sed -i 's/a\.wrapping_add(1)$/a.wrapping_add(1 + 1)/' "$work/rs/scale_rs_300.rs"
+grep -q '(1 + 1)' "$work/rs/scale_rs_300.rs" || die "could not edit kfunc 1"
+build rs KFUNC_RS_INCREMENTAL=1
+[ "$(md5sum <"$work/rs/out/scale_rs_300.o")" != "$before" ] || die "the incremental rebuild left the object as it was"
+same_sets
