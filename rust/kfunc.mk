@@ -67,10 +67,10 @@ KASAN_SANITIZE_kfunc-rs/libkfunc.o ?= y
 # using the kfunc crate incrementally (rustc -Cincremental), with its
 # query cache in $(obj)/.kfunc-rs-incremental/<object>: after an edit of
 # a few kfuncs, the rebuild reuses the type checking, declarations, checks
-# and signature records of the others (a module of 1000 kfuncs rebuilt
-# in 3.8 s, not 5.0 s; BENCHMARKS.md). For the edit-build loop: off by
-# default, as for the kernel's own Rust, since the cache grows with the
-# module (about 100 MB for 1000 kfuncs). make clean removes it.
+# and signature records of the others (BENCHMARKS.md: rebuild times, the
+# cache's size). For the edit-build loop: off by default, as for the
+# kernel's own Rust, since the cache grows with the module. make clean
+# removes it.
 kfunc-rs-incremental = $(if $(filter 1,$(KFUNC_RS_INCREMENTAL)),-Cincremental=$(abspath $(obj))/.kfunc-rs-incremental/$(1))
 clean-files += .kfunc-rs-incremental
 

@@ -108,20 +108,23 @@ macro_rules! kfunc_set {
     };
     // Definitions and `fn name;` entries mixed, also in one pass: no
     // recursion over the entries, so a set's size meets no recursion
-    // limit. The keywords are matched as written (`pub(...)`, `unsafe`,
-    // `fn`), so that every position has one reading (a `vis` fragment
-    // could begin where a definition's parameters do); the `$(...)?`
-    // groups after them carry the keywords, for `__kfunc_set_item!` to
-    // check. Every group holding a fragment costs the matcher a copy of
-    // what the set matched so far, which is why definitions alone take
-    // the arm above.
+    // limit. The keywords are matched as written (`pub(...)`, `const`,
+    // `async`, `unsafe`, `extern "abi"`, `fn`), so that every position
+    // has one reading (a `vis` fragment could begin where a definition's
+    // parameters do); the `$(...)?` groups after them carry the keywords,
+    // for `__kfunc_set_item!` to check. Every group holding a fragment
+    // costs the matcher a copy of what the set matched so far, which is
+    // why definitions alone take the arm above.
     (
         $(#[$set_attr:meta])*
         $set_vis:vis static $set:ident : KfuncSet $(= filter($filter:path))? ;
         $(
             $(#[$($a:tt)*])*
             $(pub $(($($kvis:tt)*))?)?
+            $(const $(($($kconst:tt)*))?)?
+            $(async $(($($kasync:tt)*))?)?
             $(unsafe $(($($kunsafe:tt)*))?)?
+            $(extern $($kabi:literal)?)?
             fn $k:ident
             $( ( $($params:tt)* ) $(-> $ret:ty)? $body:block )?
             $(; $(($($ksemi:tt)*))?)?
@@ -131,7 +134,12 @@ macro_rules! kfunc_set {
             $crate::__kfunc_set_item! {
                 [$(#[$($a)*])*]
                 [$(pub $(($($kvis)*))?)?]
-                [$(unsafe $(($($kunsafe)*))?)?]
+                [
+                    $(const $(($($kconst)*))?)?
+                    $(async $(($($kasync)*))?)?
+                    $(unsafe $(($($kunsafe)*))?)?
+                    $(extern $($kabi)?)?
+                ]
                 $k
                 [$(; $(($($ksemi)*))?)?]
                 $([$($params)*] [$($ret)?] $body)?
@@ -142,7 +150,9 @@ macro_rules! kfunc_set {
             @done [$( ($k [$crate::__kfunc_set_entry!($k [$(#[$($a)*])*] $([$body])?)]) )+]
         }
     };
-    // Anything else is a mistake: one entry at a time, up to it.
+    // Anything else is a mistake: one entry at a time, up to it (in a set
+    // of more than about a hundred entries before it, the recursion limit
+    // may be reached first).
     (
         $(#[$set_attr:meta])*
         $set_vis:vis static $set:ident : KfuncSet $(= filter($filter:path))? ;
@@ -159,39 +169,32 @@ macro_rules! kfunc_set {
 /// One entry of a [`kfunc_set!`]: a kfunc definition, which it defines,
 /// or `fn name;`, naming a kfunc defined elsewhere in the module, for
 /// which it checks the keywords. Takes
-/// `[attributes] [pub ...] [unsafe] name [;] [params] [return type] body`,
+/// `[attributes] [pub ...] [unsafe ...] name [;] [params] [return type] body`,
 /// the last three for a definition only.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __kfunc_set_item {
-    ($attrs:tt $vis:tt [] $k:ident [] $params:tt $ret:tt $body:block) => {
-        $crate::__kfunc_define! { $attrs $vis [] false $k $params $ret $body }
-    };
-    ($attrs:tt $vis:tt [unsafe] $k:ident [] $params:tt $ret:tt $body:block) => {
-        $crate::__kfunc_define! { $attrs $vis [unsafe] true $k $params $ret $body }
+    // A definition: `__kfunc_set_define!` checks its keywords.
+    ($attrs:tt $vis:tt [$($unsafe:tt)*] $k:ident [] $params:tt $ret:tt $body:block) => {
+        $crate::__kfunc_set_define! { $attrs $vis [$k fn $($unsafe)*] $params $ret $body }
     };
     ($attrs:tt [] [] $k:ident [;]) => {};
-    ($attrs:tt $vis:tt $unsafe:tt $k:ident [;] $params:tt $ret:tt $body:block) => {
+    // The kfunc is defined all the same, so that this is the only error.
+    ($attrs:tt $vis:tt $unsafe:tt $k:ident [$($semi:tt)+] $params:tt $ret:tt $body:block) => {
         ::core::compile_error!(::core::concat!(
             "kfunc `",
             ::core::stringify!($k),
             "`: no `;` after a kfunc's body"
         ));
+        $crate::__kfunc_set_item! { $attrs $vis $unsafe $k [] $params $ret $body }
     };
-    ($attrs:tt $vis:tt $unsafe:tt $k:ident [$($semi:tt)*]) => {
+    ($attrs:tt $vis:tt $unsafe:tt $k:ident $semi:tt) => {
         ::core::compile_error!(::core::concat!(
             "kfunc `",
             ::core::stringify!($k),
             "`: an entry naming a kfunc of another set is `fn ",
             ::core::stringify!($k),
             ";`, with attributes only"
-        ));
-    };
-    ($attrs:tt $vis:tt $unsafe:tt $k:ident $($rest:tt)*) => {
-        ::core::compile_error!(::core::concat!(
-            "kfunc `",
-            ::core::stringify!($k),
-            "`: declare it `fn` or `unsafe fn`"
         ));
     };
 }
@@ -202,7 +205,7 @@ macro_rules! __kfunc_set_item {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __kfunc_set_entry {
-    ($k:ident $attrs:tt [$body:block]) => {
+    ($k:ident $attrs:tt [$body:tt]) => {
         $crate::decl::Entry::declared(&$k::DECL)
     };
     ($k:ident [$($a:tt)*]) => {
@@ -211,7 +214,7 @@ macro_rules! __kfunc_set_entry {
 }
 
 /// Defines a kfunc of a [`kfunc_set!`] from its name and keywords
-/// `[name fn]` or `[name fn unsafe]`.
+/// `[name fn]` or `[name fn unsafe]`; other keywords are a mistake.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __kfunc_set_define {
@@ -221,7 +224,7 @@ macro_rules! __kfunc_set_define {
     ($attrs:tt $vis:tt [$k:ident fn unsafe] $params:tt $ret:tt $body:block) => {
         $crate::__kfunc_define! { $attrs $vis [unsafe] true $k $params $ret $body }
     };
-    ($attrs:tt $vis:tt [$k:ident $($w:ident)*] $($rest:tt)*) => {
+    ($attrs:tt $vis:tt [$k:ident $($w:tt)*] $($rest:tt)*) => {
         ::core::compile_error!(::core::concat!(
             "kfunc `",
             ::core::stringify!($k),

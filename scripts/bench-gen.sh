@@ -10,8 +10,9 @@
 # registered for its own program type (syscall, tracing, tc, xdp: up to
 # 1000 kfuncs).
 # With `shared` (rs and c), each set also lists, first, the first kfunc
-# of the next set (Rust: an entry `fn name;`), as one
-# function in several C sets: make check builds such sets of 250.
+# of the next set (Rust: an entry `fn name;`), as C lists one function in
+# several sets: make check builds 300 kfuncs so, in sets of 251 and 51
+# entries (scripts/large-set-test.sh).
 #
 #   bench-gen.sh <dir> rs|c|plain <n> [shared]
 . "$(dirname "$0")/common.sh"

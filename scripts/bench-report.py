@@ -120,10 +120,12 @@ def main():
         times = [] if rebuilds == "-" else [float(t) for t in rebuilds.split(",")]
         builds[name] = (float(secs), times, int(size), path)
     btf = {}
-    for line in open(os.path.join(work, "btf-times")):
-        elf, pahole, ours = line.split()
-        # The first build's (the cold one; a rebuild repeats the step).
-        btf.setdefault(os.path.basename(elf).removesuffix(".ko"), (float(pahole), float(ours)))
+    for times, suffix in (("btf-times", ""), ("btf-times-incremental", "_incremental")):
+        for line in open(os.path.join(work, times)):
+            elf, pahole, ours = line.split()
+            # The first build's (the cold one; a rebuild repeats the step).
+            btf.setdefault(os.path.basename(elf).removesuffix(".ko") + suffix, (float(pahole), float(ours)))
+    incremental_cache = int(open(os.path.join(work, "incremental-cache")).read())
 
     # Instructions of each function in the disassembly, up to its first
     # return or tail jump (what follows is int3/nop padding).
@@ -307,7 +309,7 @@ def main():
         if inc:
             med, lo, hi = spread([a / b for a, b in zip(inc[1], c[1])])
             w(f"Built incrementally (`KFUNC_RS_INCREMENTAL=1`), Rust/C rebuild: {med:.2f}x "
-              f"(per round: {lo:.2f}-{hi:.2f}x).")
+              f"(per round: {lo:.2f}-{hi:.2f}x); its cache: {incremental_cache / 1e6:.0f} MB.")
         if plain:
             w(f"Plain Rust (no kfunc-rs)/C rebuild: "
               f"{statistics.median(a / b for a, b in zip(plain[1], c[1])):.2f}x; kfunc-rs's own part of the "

@@ -28,6 +28,7 @@ now() { date +%s.%N; }
 
 log "build cost: generated modules of 10, 100 and 1000 kfuncs"
 : >"$work/btf-times"
+: >"$work/btf-times-incremental"
 : >"$work/builds"
 # <language>:<kfuncs>; rs-inc is rs built with KFUNC_RS_INCREMENTAL=1.
 specs="rs:10 rs:100 rs:1000 rs-inc:1000 c:1000 plain:1000"
@@ -50,8 +51,10 @@ for spec in $specs; do
 	lang=${spec%:*} n=${spec#*:}
 	src=$work/gen-$lang-$n
 	"$KFUNC_RS_ROOT/scripts/bench-gen.sh" "$src" "${lang%-inc}" "$n"
+	times=$work/btf-times
+	[ "$lang" = rs-inc ] && times=$work/btf-times-incremental
 	t0=$(now)
-	KFUNC_RS_BTF_TIMES=$work/btf-times mk_spec "$spec" "$src/build.log" || die "building $src failed"
+	KFUNC_RS_BTF_TIMES=$times mk_spec "$spec" "$src/build.log" || die "building $src failed"
 	echo "$(echo "$(now) - $t0" | bc)" >"$src/cold"
 done
 # Rebuilt after an edit of one kfunc's body, the first kfunc's constant
@@ -70,6 +73,9 @@ for ((r = 1; r <= rebuild_rounds; r++)); do
 		echo "$(echo "$(now) - $t0" | bc)" >>"$src/rebuilds"
 	done
 done
+cache=$work/gen-rs-inc-1000/out/.kfunc-rs-incremental
+[ -d "$cache" ] || die "the incremental build left no cache in $cache"
+du -sb "$cache" | cut -f1 >"$work/incremental-cache"
 for spec in $specs; do
 	lang=${spec%:*} n=${spec#*:}
 	src=$work/gen-$lang-$n

@@ -7,7 +7,9 @@
 # the C macros lay out for the C one: the same entries, in the same
 # order, with the same flags. The Rust module is built incrementally
 # (KFUNC_RS_INCREMENTAL=1, rust/kfunc.mk), and again after an edit of one
-# kfunc's body: the rebuilt object must differ and its sets still match.
+# kfunc's body: the rebuilt object must differ, and the module must have
+# the code, records, BTF and sets of the same source built from scratch
+# without the incremental cache.
 #
 #   large-set-test.sh <build.env>
 . "$(dirname "$0")/common.sh"
@@ -16,12 +18,12 @@
 . "$1"
 work=$OUT/large-set
 rm -rf "$work"
-# build <language> [make arguments]
+# build <language> <output dir> [make arguments]
 build() {
-	local lang=$1
-	shift
+	local lang=$1 out=$2
+	shift 2
 	# shellcheck disable=SC2046 # make arguments
-	kmake "$KBUILD" "$work/$lang" "$work/$lang/out" "$work/$lang.log" KFUNC_RS="$KFUNC_RS_ROOT" \
+	kmake "$KBUILD" "$work/$lang" "$out" "$out.log" KFUNC_RS="$KFUNC_RS_ROOT" \
 		$(btf_step_args "$KFUNC_BTF") "$@" || die "the $lang module of 300 kfuncs in shared sets did not build"
 }
 # same_sets: the Rust module's sets are the C module's.
@@ -32,8 +34,8 @@ same_sets() {
 for lang in rs c; do
 	"$KFUNC_RS_ROOT/scripts/bench-gen.sh" "$work/$lang" "$lang" 300 shared
 done
-build c
-build rs KFUNC_RS_INCREMENTAL=1
+build c "$work/c/out"
+build rs "$work/rs/out" KFUNC_RS_INCREMENTAL=1
 "$KFUNC_BTF" sets "$work/c/out/scale_c_300.o" >"$work/c.sets"
 [ "$(grep -c ' flags ' "$work/c.sets")" = 304 ] || die "the C module's sets are not 2 sets of 251 and 51 kfuncs"
 same_sets
@@ -41,6 +43,20 @@ same_sets
 before=$(md5sum <"$work/rs/out/scale_rs_300.o")
 sed -i 's/a\.wrapping_add(1)$/a.wrapping_add(1 + 1)/' "$work/rs/scale_rs_300.rs"
 grep -q '(1 + 1)' "$work/rs/scale_rs_300.rs" || die "could not edit kfunc 1"
-build rs KFUNC_RS_INCREMENTAL=1
+build rs "$work/rs/out" KFUNC_RS_INCREMENTAL=1
 [ "$(md5sum <"$work/rs/out/scale_rs_300.o")" != "$before" ] || die "the incremental rebuild left the object as it was"
 same_sets
+build rs "$work/rs/scratch"
+for out in out scratch; do
+	"$KFUNC_BTF" dump "$work/rs/$out/scale_rs_300.ko" >"$work/$out.records" || die "kfunc-btf dump $out failed"
+done
+cmp "$work/out.records" "$work/scratch.records" >&2 ||
+	die "the signature records of the incremental rebuild differ from the build from scratch"
+for section in .text .BTF .BTF_ids; do
+	for out in out scratch; do
+		"llvm-objcopy$LLVM_SUFFIX" --dump-section "$section=$work/$out$section" \
+			"$work/rs/$out/scale_rs_300.ko" "$work/$out.discard" || die "no $section in $work/rs/$out/scale_rs_300.ko"
+	done
+	cmp "$work/out$section" "$work/scratch$section" >&2 ||
+		die "$section of the incremental rebuild differs from the build from scratch"
+done
