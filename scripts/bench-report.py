@@ -120,8 +120,8 @@ def main():
         times = [] if rebuilds == "-" else [float(t) for t in rebuilds.split(",")]
         builds[name] = (float(secs), times, int(size), path)
     btf = {}
-    for times, suffix in (("btf-times", ""), ("btf-times-incremental", "_incremental")):
-        for line in open(os.path.join(work, times)):
+    for suffix in ("", "_incremental", "_shared"):
+        for line in open(os.path.join(work, "btf-times" + suffix)):
             elf, pahole, ours = line.split()
             # The first build's (the cold one; a rebuild repeats the step).
             btf.setdefault(os.path.basename(elf).removesuffix(".ko") + suffix, (float(pahole), float(ours)))
@@ -273,12 +273,14 @@ def main():
     w("set, declarations or records): what the compiler costs before kfunc-rs")
     w("adds anything. `scale_rs_1000_incremental` is `scale_rs_1000` built with")
     w("`KFUNC_RS_INCREMENTAL=1` (rust/kfunc.mk: rustc's incremental compilation,")
-    w("for the edit-build loop; off by default).")
+    w("for the edit-build loop; off by default). In `scale_rs_1000_shared` each")
+    w("set also names the first kfunc of the next set (`fn name;`), which takes")
+    w("`kfunc_set!`'s arm for sets mixing both kinds of entries.")
     w("")
     w("| module | cold build s | rebuild s (median, min-max) | pahole s | kfunc-btf s | BTF step share of the cold build |")
     w("|---|---|---|---|---|---|")
     for name in ["samples", "scale_rs_10", "scale_rs_100", "scale_rs_1000", "scale_rs_1000_incremental",
-                 "scale_c_1000", "scale_plain_1000"]:
+                 "scale_rs_1000_shared", "scale_c_1000", "scale_plain_1000"]:
         if name not in builds:
             continue
         total, rebuilds = builds[name][0], builds[name][1]
@@ -310,6 +312,11 @@ def main():
             med, lo, hi = spread([a / b for a, b in zip(inc[1], c[1])])
             w(f"Built incrementally (`KFUNC_RS_INCREMENTAL=1`), Rust/C rebuild: {med:.2f}x "
               f"(per round: {lo:.2f}-{hi:.2f}x); its cache: {incremental_cache / 1e6:.0f} MB.")
+        shared = builds.get("scale_rs_1000_shared")
+        if shared:
+            med, lo, hi = spread([a / b for a, b in zip(shared[1], rs[1])])
+            w(f"Sets naming kfuncs of other sets too, against definitions only: rebuild {med:.2f}x "
+              f"(per round: {lo:.2f}-{hi:.2f}x).")
         if plain:
             w(f"Plain Rust (no kfunc-rs)/C rebuild: "
               f"{statistics.median(a / b for a, b in zip(plain[1], c[1])):.2f}x; kfunc-rs's own part of the "

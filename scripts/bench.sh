@@ -8,8 +8,9 @@
 #     (testing/guest/src/bench.rs), and the four functions' machine code;
 #  2. build cost: the BTF step against the module build, for the sample
 #     and for generated modules of 10, 100 and 1000 kfuncs (Rust, and
-#     1000 built incrementally), and 1000 (C, and plain Rust without
-#     kfunc-rs); rebuilds after an edit, in interleaved rounds;
+#     1000 built incrementally or in sets naming kfuncs of other sets),
+#     and 1000 (C, and plain Rust without kfunc-rs); rebuilds after an
+#     edit, in interleaved rounds;
 #  3. scale and footprint: the 1000-kfunc modules' insmod time and sizes,
 #     and the sample against its C twin.
 . "$(dirname "$0")/common.sh"
@@ -27,11 +28,21 @@ objdump=llvm-objdump$LLVM_SUFFIX
 now() { date +%s.%N; }
 
 log "build cost: generated modules of 10, 100 and 1000 kfuncs"
-: >"$work/btf-times"
-: >"$work/btf-times-incremental"
+# <language>[-<variant>]:<kfuncs>. The variants of rs: inc, built with
+# KFUNC_RS_INCREMENTAL=1; shared, whose sets also name kfuncs of other
+# sets (bench-gen.sh shared: kfunc_set!'s arm for mixed sets).
+specs="rs:10 rs:100 rs:1000 rs-inc:1000 rs-shared:1000 c:1000 plain:1000"
+# suffix <language>: the report's name suffix for a variant.
+suffix() {
+	case "$1" in
+	rs-inc) echo _incremental ;;
+	rs-shared) echo _shared ;;
+	esac
+}
+for lang in rs rs-inc rs-shared; do
+	: >"$work/btf-times$(suffix "$lang")"
+done
 : >"$work/builds"
-# <language>:<kfuncs>; rs-inc is rs built with KFUNC_RS_INCREMENTAL=1.
-specs="rs:10 rs:100 rs:1000 rs-inc:1000 c:1000 plain:1000"
 # mk <src> <log> [make arguments]: builds generated module <src> into
 # <src>/out.
 mk() {
@@ -50,11 +61,11 @@ mk_spec() {
 for spec in $specs; do
 	lang=${spec%:*} n=${spec#*:}
 	src=$work/gen-$lang-$n
-	"$KFUNC_RS_ROOT/scripts/bench-gen.sh" "$src" "${lang%-inc}" "$n"
-	times=$work/btf-times
-	[ "$lang" = rs-inc ] && times=$work/btf-times-incremental
+	shared=
+	[ "$lang" = rs-shared ] && shared=shared
+	"$KFUNC_RS_ROOT/scripts/bench-gen.sh" "$src" "${lang%-*}" "$n" ${shared:+"$shared"}
 	t0=$(now)
-	KFUNC_RS_BTF_TIMES=$times mk_spec "$spec" "$src/build.log" || die "building $src failed"
+	KFUNC_RS_BTF_TIMES=$work/btf-times$(suffix "$lang") mk_spec "$spec" "$src/build.log" || die "building $src failed"
 	echo "$(echo "$(now) - $t0" | bc)" >"$src/cold"
 done
 # Rebuilt after an edit of one kfunc's body, the first kfunc's constant
@@ -80,8 +91,7 @@ for spec in $specs; do
 	lang=${spec%:*} n=${spec#*:}
 	src=$work/gen-$lang-$n
 	ko=$(built_modules "$src/out")
-	name=scale_${lang%-inc}_$n
-	[ "$lang" = rs-inc ] && name=${name}_incremental
+	name=scale_${lang%-*}_$n$(suffix "$lang")
 	echo "$name $(cat "$src/cold") $(paste -sd, "$src/rebuilds") $(stat -c %s "$ko") $ko" >>"$work/builds"
 done
 log "build cost: the sample module, rebuilt"
