@@ -63,6 +63,9 @@ pub struct Decl {
     pub args: &'static [ArgInfo],
     /// Whether it is in the build (not removed by its `#[cfg]`).
     pub enabled: bool,
+    /// The words of its entry in a set's `.BTF_ids` ([`word`]), read by
+    /// the set's `global_asm!` without a call.
+    pub word: u64,
 }
 
 impl Decl {
@@ -83,6 +86,7 @@ impl Decl {
         is_unsafe: false,
         args: &[],
         enabled: false,
+        word: word(false, KfuncFlags::empty()),
     };
 }
 
@@ -130,15 +134,21 @@ impl Entry {
         }
     }
 
-    /// The entry's words in `.BTF_ids` as one value: 1 in the upper half
-    /// and the flags in the lower half (`struct btf_id_set8`'s `flags`), or
-    /// 0 when the entry is not in the build.
+    /// The entry's words in `.BTF_ids` ([`word`]).
     pub const fn word(&self) -> u64 {
-        if self.enabled {
-            1 << 32 | self.decl.flags.union(self.extra).bits() as u64
-        } else {
-            0
-        }
+        word(self.enabled, self.decl.flags.union(self.extra))
+    }
+}
+
+/// The words of a set entry in `.BTF_ids` as one value, for the set's
+/// `global_asm!`: 1 in the upper half and the flags in the lower half
+/// (`struct btf_id_set8`'s `flags`), or 0 when the entry is not in the
+/// build.
+pub const fn word(enabled: bool, flags: KfuncFlags) -> u64 {
+    if enabled {
+        1 << 32 | flags.bits() as u64
+    } else {
+        0
     }
 }
 
@@ -148,11 +158,9 @@ impl Entry {
 /// is in the build: a mistake fails every build, not only the
 /// configurations that enable the entry.
 pub const fn check(what: &str, entries: &[Entry], is_set: bool) -> Option<Msg> {
-    let n = entries.len();
-    let mut i = 0;
-    while i < n {
-        let e = &entries[i];
-        i += 1;
+    let mut rest = entries;
+    while let [e, more @ ..] = rest {
+        rest = more;
         let d = e.decl;
         let err = if !e.here {
             check::extra_flags(e.name, e.extra)
@@ -174,26 +182,24 @@ pub const fn check(what: &str, entries: &[Entry], is_set: bool) -> Option<Msg> {
 
 /// How many of `entries` are in the build.
 pub const fn count(entries: &[Entry]) -> usize {
-    let (len, mut i, mut n) = (entries.len(), 0, 0);
-    while i < len {
-        if entries[i].enabled {
+    let (mut n, mut entries) = (0, entries);
+    while let [e, rest @ ..] = entries {
+        if e.enabled {
             n += 1;
         }
-        i += 1;
+        entries = rest;
     }
     n
 }
 
 /// The size of the signature records of the kfuncs declared by `entries`.
 pub const fn records_len(entries: &[Entry]) -> usize {
-    let mut len = 0;
-    let n = entries.len();
-    let mut i = 0;
-    while i < n {
-        if entries[i].here && entries[i].enabled {
-            len += entries[i].decl.sig.encoded_len();
+    let (mut len, mut entries) = (0, entries);
+    while let [e, rest @ ..] = entries {
+        if e.here && e.enabled {
+            len += e.decl.sig.encoded_len();
         }
-        i += 1;
+        entries = rest;
     }
     len
 }
@@ -201,15 +207,12 @@ pub const fn records_len(entries: &[Entry]) -> usize {
 /// The signature records of the kfuncs declared by `entries`, one after
 /// another as the BTF step reads them; `N` must be [`records_len`].
 pub const fn records<const N: usize>(entries: &[Entry]) -> [u8; N] {
-    let mut buf = [0; N];
-    let mut at = 0;
-    let n = entries.len();
-    let mut i = 0;
-    while i < n {
-        if entries[i].here && entries[i].enabled {
-            at = entries[i].decl.sig.encode_at(&mut buf, at);
+    let (mut buf, mut at, mut entries) = ([0; N], 0, entries);
+    while let [e, rest @ ..] = entries {
+        if e.here && e.enabled {
+            at = e.decl.sig.encode_at(&mut buf, at);
         }
-        i += 1;
+        entries = rest;
     }
     assert!(at == N, "signature records size mismatch");
     buf

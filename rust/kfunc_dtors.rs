@@ -67,10 +67,12 @@ macro_rules! kfunc_dtors {
             ".balign 4",
             ::core::concat!(".local __kfunc_rs_dtors__", ::core::stringify!($name)),
             ::core::concat!("__kfunc_rs_dtors__", ::core::stringify!($name), ":"),
+            $crate::__btf_id_begin!(),
             $(
                 $crate::__btf_id!(struct, $ty, "d"),
                 $crate::__btf_id!(func, $dtor, "d"),
             )+
+            $crate::__btf_id_end!(),
             ".popsection",
             __kfunc_rs_suffix = const $crate::symbol_suffix(::core::stringify!($name)),
         );

@@ -147,7 +147,10 @@ macro_rules! kfunc_set {
         )+
         $crate::__kfunc_set_entries! {
             @set [$(#[$set_attr])*] [$set_vis] $set [$($filter)?]
-            @done [$( ($k [$crate::__kfunc_set_entry!($k [$(#[$($a)*])*] $([$body])?)]) )+]
+            @done [$(
+                ($k [$crate::__kfunc_set_entry!($k [$(#[$($a)*])*] $([$body])?)]
+                    [$crate::__kfunc_set_entry!(@word $k [$(#[$($a)*])*] $([$body])?)])
+            )+]
         }
     };
     // Anything else is a mistake: one entry at a time, up to it (in a set
@@ -175,12 +178,12 @@ macro_rules! kfunc_set {
 #[macro_export]
 macro_rules! __kfunc_set_item {
     // A definition: `__kfunc_set_define!` checks its keywords.
-    ($attrs:tt $vis:tt [$($unsafe:tt)*] $k:ident [] $params:tt $ret:tt $body:block) => {
+    ($attrs:tt $vis:tt [$($unsafe:tt)*] $k:ident [] $params:tt $ret:tt $body:tt) => {
         $crate::__kfunc_set_define! { $attrs $vis [$k fn $($unsafe)*] $params $ret $body }
     };
     ($attrs:tt [] [] $k:ident [;]) => {};
     // The kfunc is defined all the same, so that this is the only error.
-    ($attrs:tt $vis:tt $unsafe:tt $k:ident [$($semi:tt)+] $params:tt $ret:tt $body:block) => {
+    ($attrs:tt $vis:tt $unsafe:tt $k:ident [$($semi:tt)+] $params:tt $ret:tt $body:tt) => {
         ::core::compile_error!(::core::concat!(
             "kfunc `",
             ::core::stringify!($k),
@@ -201,7 +204,8 @@ macro_rules! __kfunc_set_item {
 
 /// The [`Entry`](crate::decl::Entry) of one entry of a [`kfunc_set!`]:
 /// `name [attributes] [body]` for a kfunc defined by the entry,
-/// `name [attributes]` for `fn name;`.
+/// `name [attributes]` for `fn name;`; after `@word`, the entry's words
+/// in `.BTF_ids`.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __kfunc_set_entry {
@@ -211,6 +215,12 @@ macro_rules! __kfunc_set_entry {
     ($k:ident [$($a:tt)*]) => {
         $crate::__kfunc_entry!(named $k [$($a)*])
     };
+    (@word $k:ident $attrs:tt [$body:tt]) => {
+        $k::DECL.word
+    };
+    (@word $k:ident [$($a:tt)*]) => {
+        $crate::decl::Entry::word(&$crate::__kfunc_entry!(named $k [$($a)*]))
+    };
 }
 
 /// Defines a kfunc of a [`kfunc_set!`] from its name and keywords
@@ -218,10 +228,10 @@ macro_rules! __kfunc_set_entry {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __kfunc_set_define {
-    ($attrs:tt $vis:tt [$k:ident fn] $params:tt $ret:tt $body:block) => {
+    ($attrs:tt $vis:tt [$k:ident fn] $params:tt $ret:tt $body:tt) => {
         $crate::__kfunc_define! { $attrs $vis [] false $k $params $ret $body }
     };
-    ($attrs:tt $vis:tt [$k:ident fn unsafe] $params:tt $ret:tt $body:block) => {
+    ($attrs:tt $vis:tt [$k:ident fn unsafe] $params:tt $ret:tt $body:tt) => {
         $crate::__kfunc_define! { $attrs $vis [unsafe] true $k $params $ret $body }
     };
     ($attrs:tt $vis:tt [$k:ident $($w:tt)*] $($rest:tt)*) => {
@@ -241,7 +251,7 @@ macro_rules! __kfunc_set_names {
     (@set $attrs:tt $vis:tt $set:ident $filter:tt $([$k:ident $($w:ident)*])+) => {
         $crate::__kfunc_set_entries! {
             @set $attrs $vis $set $filter
-            @done [$( ($k [$crate::decl::Entry::declared(&$k::DECL)]) )+]
+            @done [$( ($k [$crate::decl::Entry::declared(&$k::DECL)] [$k::DECL.word]) )+]
         }
     };
 }
@@ -255,7 +265,10 @@ macro_rules! __kfunc_set_entries {
     (@set $attrs:tt $vis:tt $set:ident $filter:tt @done [$($done:tt)*]
      $(#[$($a:tt)*])* fn $k:ident ; $($rest:tt)*) => {
         $crate::__kfunc_set_entries! {
-            @set $attrs $vis $set $filter @done [$($done)* ($k [$crate::__kfunc_entry!(named $k [$(#[$($a)*])*])])] $($rest)*
+            @set $attrs $vis $set $filter
+            @done [$($done)* ($k [$crate::__kfunc_entry!(named $k [$(#[$($a)*])*])]
+                [$crate::decl::Entry::word(&$crate::__kfunc_entry!(named $k [$(#[$($a)*])*]))])]
+            $($rest)*
         }
     };
     // An `unsafe fn` kfunc definition: its body vouches for raw pointers
@@ -265,7 +278,9 @@ macro_rules! __kfunc_set_entries {
      $($rest:tt)*) => {
         $crate::__kfunc_set_define! { [$(#[$($a)*])*] [$kvis] [$k fn unsafe] [$($params)*] [$($ret)?] $body }
         $crate::__kfunc_set_entries! {
-            @set $attrs $vis $set $filter @done [$($done)* ($k [$crate::decl::Entry::declared(&$k::DECL)])] $($rest)*
+            @set $attrs $vis $set $filter
+            @done [$($done)* ($k [$crate::decl::Entry::declared(&$k::DECL)] [$k::DECL.word])]
+            $($rest)*
         }
     };
     // A kfunc definition.
@@ -274,15 +289,26 @@ macro_rules! __kfunc_set_entries {
      $($rest:tt)*) => {
         $crate::__kfunc_set_define! { [$(#[$($a)*])*] [$kvis] [$k fn] [$($params)*] [$($ret)?] $body }
         $crate::__kfunc_set_entries! {
-            @set $attrs $vis $set $filter @done [$($done)* ($k [$crate::decl::Entry::declared(&$k::DECL)])] $($rest)*
+            @set $attrs $vis $set $filter
+            @done [$($done)* ($k [$crate::decl::Entry::declared(&$k::DECL)] [$k::DECL.word])]
+            $($rest)*
         }
     };
     // The set, laid out as BTF_KFUNCS_START / BTF_ID_FLAGS / BTF_KFUNCS_END
     // lay it out. An entry whose kfunc is configured out is skipped by the
-    // assembler (`.if`), as the C preprocessor would skip it.
+    // assembler (`.if`), as the C preprocessor would skip it. Each entry is
+    // one line (an assembler macro) with its words as a positional operand:
+    // the compiler pays for every `concat!` and `stringify!`.
     (@set [$($set_attr:tt)*] [$set_vis:vis] $set:ident [$($filter:path)?] @done
-     [$( ($k:ident [$($entry:tt)*]) )+]) => {
+     [$( ($k:ident [$($entry:tt)*] [$($word:tt)*]) )+]) => {
         ::core::arch::global_asm!(
+            $crate::__btf_id_begin!(),
+            ".macro __kfunc_rs_set_entry name, word",
+            ".if (\\word >> 32)",
+            $crate::__btf_id!(func, "\\name", "s"),
+            ".long (\\word & 0xffffffff)",
+            ".endif",
+            ".endm",
             ".pushsection .BTF_ids,\"a\"",
             // The set is read as a `struct btf_id_set8` (resolve_btfids only
             // needs the symbols; C leaves the alignment to chance).
@@ -294,20 +320,19 @@ macro_rules! __kfunc_set_entries {
             ".zero 4",
             ".long {__kfunc_rs_set8_flags}",
             $(
-                ::core::concat!(".if ({", ::core::stringify!($k), "} >> 32)"),
-                $crate::__btf_id!(func, $k, "s"),
-                ::core::concat!(".long ({", ::core::stringify!($k), "} & 0xffffffff)"),
-                ".endif",
+                ::core::concat!("__kfunc_rs_set_entry ", ::core::stringify!($k), ", {}"),
             )+
             ::core::concat!(
                 ".size __BTF_ID__set8__", ::core::stringify!($set), ", .-", ::core::stringify!($set)
             ),
             ".popsection",
+            ".purgem __kfunc_rs_set_entry",
+            $crate::__btf_id_end!(),
+            $(
+                const $($word)*,
+            )+
             __kfunc_rs_set8_flags = const $crate::bindings::BTF_SET8_KFUNCS,
             __kfunc_rs_suffix = const $crate::symbol_suffix(::core::stringify!($set)),
-            $(
-                $k = const $crate::decl::Entry::word(&$($entry)*),
-            )+
         );
 
         $($set_attr)*
@@ -398,13 +423,13 @@ macro_rules! __kfunc_entry {
 macro_rules! __kfunc_define {
     // `$is_unsafe` says whether `$unsafe` is `unsafe`; a missing return
     // type is `()`.
-    ([$($attrs:tt)*] [$vis:vis] [$($unsafe:tt)?] $is_unsafe:literal $name:ident [$($params:tt)*] [] $body:block) => {
+    ([$($attrs:tt)*] [$vis:vis] [$($unsafe:tt)?] $is_unsafe:literal $name:ident [$($params:tt)*] [] $body:tt) => {
         $crate::__kfunc_define! {
             @attrs [] [] [] $($attrs)*
             @then [$vis] [$($unsafe)?] $is_unsafe $name [$($params)*] [()] $body
         }
     };
-    ([$($attrs:tt)*] [$vis:vis] [$($unsafe:tt)?] $is_unsafe:literal $name:ident [$($params:tt)*] [$ret:ty] $body:block) => {
+    ([$($attrs:tt)*] [$vis:vis] [$($unsafe:tt)?] $is_unsafe:literal $name:ident [$($params:tt)*] [$ret:tt] $body:tt) => {
         $crate::__kfunc_define! {
             @attrs [] [] [] $($attrs)*
             @then [$vis] [$($unsafe)?] $is_unsafe $name [$($params)*] [$ret] $body
@@ -430,7 +455,7 @@ macro_rules! __kfunc_define {
     (@attrs [$($keep:tt)*] $cfg:tt $flags:tt #[$($a:tt)*] $($rest:tt)*) => {
         $crate::__kfunc_define! { @attrs [$($keep)* #[$($a)*]] $cfg $flags $($rest)* }
     };
-    (@attrs $keep:tt $cfg:tt $flags:tt @then [$vis:vis] $unsafe:tt $is_unsafe:literal $name:ident [$($params:tt)*] [$ret:ty] $body:block) => {
+    (@attrs $keep:tt $cfg:tt $flags:tt @then [$vis:vis] $unsafe:tt $is_unsafe:literal $name:ident [$($params:tt)*] [$ret:tt] $body:tt) => {
         $crate::__kfunc_params! {
             @ctx [$keep $cfg $flags [$vis] $unsafe $is_unsafe $name [$ret] $body]
             [] [] [] [] [] [] []
@@ -467,7 +492,7 @@ macro_rules! __kfunc_params {
             @ctx $ctx
             [$($raw)* $p: *mut ::core::ffi::c_void, size: u32,]
             // SAFETY: the verifier checked that `$p` is valid for `size` bytes.
-            [$($conv)* unsafe { $crate::$mem::from_raw($p, size) },]
+            [$($conv)* let $p = unsafe { $crate::$mem::from_raw($p, size) };]
             [$($typed)* ($p mem $mem)]
             [$($rec)*
                 $crate::record::Param {
@@ -495,7 +520,7 @@ macro_rules! __kfunc_params {
             [$($raw)* $p: <$t as $crate::KfuncArg>::Raw,]
             // SAFETY: the verifier checked `$p` against the kfunc's BTF,
             // which describes `$t`'s raw form and annotation.
-            [$($conv)* unsafe { <$t as $crate::KfuncArg>::from_raw($p) },]
+            [$($conv)* let $p = unsafe { <$t as $crate::KfuncArg>::from_raw($p) };]
             [$($typed)* ($p arg $t)]
             [$($rec)* $crate::record::Param {
                 name: $crate::record::strip_raw(::core::stringify!($p)),
@@ -509,9 +534,9 @@ macro_rules! __kfunc_params {
         }
     };
     // All lowered: the kfunc.
-    (@ctx [[$($keep:tt)*] [$( ($($cfg:tt)*) )*] [$($flags:tt)*] [$vis:vis] [$($unsafe:tt)?] $is_unsafe:literal $name:ident [$ret:ty] $body:block]
-     [$($raw:tt)*] [$($conv:expr,)*] [$( ($tp:ident $tk:ident $($tt:tt)*) )*] [$($rec:tt)*] [$($imp:tt)*] [$($info:expr,)*]
-     [$( ($cp:ident $ct:ty) )*]) => {
+    (@ctx [[$($keep:tt)*] [$( ($($cfg:tt)*) )*] [$($flags:tt)*] [$vis:vis] [$($unsafe:tt)?] $is_unsafe:literal $name:ident [$ret:tt] $body:tt]
+     [$($raw:tt)*] [$($conv:tt)*] [$( ($tp:ident $tk:ident $($tt:tt)*) )*] [$($rec:tt)*] [$($imp:tt)*] [$($info:tt)*]
+     [$( ($cp:ident $ct:tt) )*]) => {
         $($keep)*
         $(#[cfg($($cfg)*)])*
         ///
@@ -534,8 +559,8 @@ macro_rules! __kfunc_params {
                 $($tp: $crate::__kfunc_bound!('__k; $tk $($tt)*)),*
             ) -> $ret $body
 
-            $(let $tp = $conv;)*
-            $crate::KfuncRet::into_raw($($unsafe)? { __kfunc_rs_body($($tp),*) })
+            $($conv)*
+            <$ret as $crate::KfuncRet>::into_raw($($unsafe)? { __kfunc_rs_body($($tp),*) })
         }
 
         // The kfunc's name in the type namespace: its declaration. A
@@ -559,6 +584,9 @@ macro_rules! __kfunc_params {
                 $(let _ = Self::$cp::<$ct>;)*
                 let _ = Self::r#return::<$ret>;
                 let explicit = $crate::__kfunc_flags!($name; $($flags)*);
+                let flags = explicit
+                    $($imp)*
+                    .union(<$ret as $crate::KfuncRet>::IMPLIES);
                 $crate::decl::Decl {
                     sig: $crate::record::Kfunc {
                         name: ::core::stringify!($name),
@@ -566,13 +594,12 @@ macro_rules! __kfunc_params {
                         params: &[$($rec)*],
                     },
                     explicit,
-                    flags: explicit
-                        $($imp)*
-                        .union(<$ret as $crate::KfuncRet>::IMPLIES),
+                    flags,
                     ret: <$ret as $crate::decl::RetDecl>::RET,
                     is_unsafe: $is_unsafe,
-                    args: &[$($info),*],
+                    args: &[$($info)*],
                     enabled: true,
+                    word: $crate::decl::word(true, flags),
                 }
             };
         }
@@ -590,7 +617,7 @@ macro_rules! __kfunc_params {
 #[macro_export]
 macro_rules! __kfunc_bound {
     ($l:lifetime; mem $mem:ident) => { $crate::$mem<$l> };
-    ($l:lifetime; arg $t:ty) => { <$t as $crate::KfuncArg>::Bound<$l> };
+    ($l:lifetime; arg $t:tt) => { <$t as $crate::KfuncArg>::Bound<$l> };
 }
 
 /// The flags of a kfunc, from the contents of its `#[flags(A | B)]`

@@ -390,9 +390,21 @@ pub struct Var {
 }
 
 // Records are built by the compiler's const evaluator, for every kfunc of
-// every build, and it pays for every step and every call: sizes are sums,
-// not a dry run of the writer, the writer's appends are macros, expanded
-// in place, and loops read a length once, not at every step.
+// every build, and it pays for every statement it runs, a call costing
+// as much as a dozen: sizes are sums, not a dry run of the writer; the
+// writer's appends are macros, expanded in place; bytes are copied by
+// matching slices (no calls to `len` or indexing of the source), names'
+// lengths are counted as they are written, and a type's chain of
+// pointers and arrays is a loop, not recursion.
+
+/// The bytes of a `&str`, without calling `str::as_bytes`.
+macro_rules! bytes {
+    ($s:expr) => {{
+        let s: &str = $s;
+        // SAFETY: `str` has the layout of `[u8]`: its UTF-8 bytes.
+        unsafe { ::core::mem::transmute::<&str, &[u8]>(s) }
+    }};
+}
 
 /// Appends to `$buf` at `$pos`: a list of bytes `[...]`, or a `&[u8]`.
 macro_rules! put {
@@ -400,13 +412,11 @@ macro_rules! put {
         $( $buf[$pos] = $b; $pos += 1; )+
     }};
     ($buf:ident, $pos:ident, $s:expr) => {{
-        let s: &[u8] = $s;
-        let n = s.len();
-        let mut i = 0;
-        while i < n {
-            $buf[$pos] = s[i];
+        let mut s: &[u8] = $s;
+        while let [b, rest @ ..] = s {
+            $buf[$pos] = *b;
             $pos += 1;
-            i += 1;
+            s = rest;
         }
     }};
 }
@@ -431,23 +441,28 @@ macro_rules! put_le {
 /// and `$b` (if given) written as one.
 macro_rules! put_name {
     ($buf:ident, $pos:ident, $a:expr $(, $b:expr)?) => {{
-        let a: &[u8] = $a.as_bytes();
-        let len = a.len() $(+ $b.len())?;
+        let mut at = $pos;
+        $pos += 2;
+        put!($buf, $pos, bytes!($a));
+        $(put!($buf, $pos, bytes!($b));)?
+        let len = $pos - at - 2;
         assert!(
             len <= u16::MAX as usize,
             "name too long for a signature record"
         );
-        put_le!($buf, $pos, u16, len as u16);
-        put!($buf, $pos, a);
-        $(put!($buf, $pos, $b.as_bytes());)?
+        put_le!($buf, at, u16, len as u16);
     }};
 }
 
 /// Appends a record's header, its length left 0 for [`end_record`].
 macro_rules! put_header {
     ($buf:ident, $pos:ident, $kind:expr) => {{
-        put!($buf, $pos, &MAGIC);
-        put!($buf, $pos, [VERSION, $kind as u8, 0, 0, 0, 0]);
+        let [m0, m1, m2, m3] = MAGIC;
+        put!(
+            $buf,
+            $pos,
+            [m0, m1, m2, m3, VERSION, $kind as u8, 0, 0, 0, 0]
+        );
     }};
 }
 
@@ -465,48 +480,68 @@ const fn end_record(buf: &mut [u8], start: usize, end: usize) -> usize {
 impl Type {
     /// The size of this type's encoding.
     const fn encoded_len(&self) -> usize {
-        match self {
-            Type::Void => 1,
-            Type::Int { name, .. } => 3 + 2 + name.len(),
-            Type::Bool => 2,
-            Type::Ptr { pointee, .. } => 2 + pointee.encoded_len(),
-            Type::Kernel { name, .. } => 2 + 2 + name.len() + 4,
-            Type::ModuleStruct { name, .. } => 1 + 2 + name.len(),
-            Type::Array { elem, .. } => 1 + 4 + elem.encoded_len(),
+        let (mut t, mut len) = (self, 0);
+        loop {
+            match t {
+                Type::Void => return len + 1,
+                Type::Int { name, .. } => return len + 3 + 2 + bytes!(name).len(),
+                Type::Bool => return len + 2,
+                Type::Ptr { pointee, .. } => {
+                    len += 2;
+                    t = pointee;
+                }
+                Type::Kernel { name, .. } => return len + 2 + 2 + bytes!(name).len() + 4,
+                Type::ModuleStruct { name, .. } => return len + 1 + 2 + bytes!(name).len(),
+                Type::Array { elem, .. } => {
+                    len += 1 + 4;
+                    t = elem;
+                }
+            }
         }
     }
 
     /// Writes this type's encoding into `buf` at `pos`; returns the
     /// position after it.
     const fn encode_at(&self, buf: &mut [u8], mut pos: usize) -> usize {
-        match self {
-            Type::Void => put!(buf, pos, [TypeTag::Void as u8]),
-            Type::Int { size, signed, name } => {
-                put!(buf, pos, [TypeTag::Int as u8, *size, *signed as u8]);
-                put_name!(buf, pos, name);
-            }
-            Type::Bool => put!(buf, pos, [TypeTag::Bool as u8, 1]),
-            Type::Ptr { pointee, is_const } => {
-                put!(buf, pos, [TypeTag::Ptr as u8, *is_const as u8]);
-                pos = pointee.encode_at(buf, pos);
-            }
-            Type::Kernel { kind, name, size } => {
-                assert!(*size <= u32::MAX as usize, "kernel type too large");
-                put!(buf, pos, [TypeTag::Kernel as u8, *kind as u8]);
-                put_name!(buf, pos, name);
-                put_le!(buf, pos, u32, *size as u32);
-            }
-            Type::ModuleStruct { name, .. } => {
-                put!(buf, pos, [TypeTag::ModuleStruct as u8]);
-                put_name!(buf, pos, name);
-            }
-            Type::Array { elem, len } => {
-                put!(buf, pos, [TypeTag::Array as u8]);
-                put_le!(buf, pos, u32, *len);
-                pos = elem.encode_at(buf, pos);
+        let mut t = self;
+        loop {
+            match t {
+                Type::Void => {
+                    put!(buf, pos, [TypeTag::Void as u8]);
+                    return pos;
+                }
+                Type::Int { size, signed, name } => {
+                    put!(buf, pos, [TypeTag::Int as u8, *size, *signed as u8]);
+                    put_name!(buf, pos, name);
+                    return pos;
+                }
+                Type::Bool => {
+                    put!(buf, pos, [TypeTag::Bool as u8, 1]);
+                    return pos;
+                }
+                Type::Ptr { pointee, is_const } => {
+                    put!(buf, pos, [TypeTag::Ptr as u8, *is_const as u8]);
+                    t = pointee;
+                }
+                Type::Kernel { kind, name, size } => {
+                    assert!(*size <= u32::MAX as usize, "kernel type too large");
+                    put!(buf, pos, [TypeTag::Kernel as u8, *kind as u8]);
+                    put_name!(buf, pos, name);
+                    put_le!(buf, pos, u32, *size as u32);
+                    return pos;
+                }
+                Type::ModuleStruct { name, .. } => {
+                    put!(buf, pos, [TypeTag::ModuleStruct as u8]);
+                    put_name!(buf, pos, name);
+                    return pos;
+                }
+                Type::Array { elem, len } => {
+                    put!(buf, pos, [TypeTag::Array as u8]);
+                    put_le!(buf, pos, u32, *len);
+                    t = elem;
+                }
             }
         }
-        pos
     }
 }
 
@@ -533,13 +568,11 @@ record_impl!(Var, "variable");
 impl Kfunc {
     /// The size of this kfunc's record.
     pub const fn encoded_len(&self) -> usize {
-        let mut len = HEADER_LEN + 2 + self.name.len() + self.ret.encoded_len() + 1;
-        let n = self.params.len();
-        let mut i = 0;
-        while i < n {
-            let p = &self.params[i];
-            len += 2 + p.name.len() + p.suffix.len() + p.ty.encoded_len();
-            i += 1;
+        let mut len = HEADER_LEN + 2 + bytes!(self.name).len() + self.ret.encoded_len() + 1;
+        let mut params = self.params;
+        while let [p, rest @ ..] = params {
+            len += 2 + bytes!(p.name).len() + bytes!(p.suffix).len() + p.ty.encoded_len();
+            params = rest;
         }
         len
     }
@@ -555,12 +588,11 @@ impl Kfunc {
         put_name!(buf, pos, self.name);
         pos = self.ret.encode_at(buf, pos);
         put!(buf, pos, [n as u8]);
-        let mut i = 0;
-        while i < n {
-            let p = &self.params[i];
+        let mut params = self.params;
+        while let [p, rest @ ..] = params {
             put_name!(buf, pos, p.name, p.suffix);
             pos = p.ty.encode_at(buf, pos);
-            i += 1;
+            params = rest;
         }
         end_record(buf, start, pos)
     }
