@@ -13,9 +13,28 @@
 # of the next set (Rust: an entry `fn name;`), as C lists one function in
 # several sets: make check builds 300 kfuncs so, in sets of 251 and 51
 # entries (scripts/large-set-test.sh).
+# `edit` changes the body of kfunc <k> of the module written into <dir>
+# (any language), to return a + <k> + <m>: a real edit for a rebuild
+# (make bench, scripts/large-set-test.sh), which `touch` is not once
+# builds are incremental.
 #
 #   bench-gen.sh <dir> rs|c|plain <n> [shared]
+#   bench-gen.sh edit <dir> <k> <m>
 . "$(dirname "$0")/common.sh"
+
+if [ "${1:-}" = edit ]; then
+	[ $# = 4 ] || die "usage: bench-gen.sh edit <dir> <k> <m>"
+	dir=$2 k=$3 m=$4
+	src=$(find "$dir" -maxdepth 1 -name 'scale_*.rs' -o -maxdepth 1 -name 'scale_*.c' | head -1)
+	[ -n "$src" ] || die "bench-gen.sh edit: no generated module in $dir"
+	# Rust: `a.wrapping_add(<k>...)` on kfunc <k>'s line of its own; C:
+	# `<name>_k<k>(u64 a) { return a + <k>...; }`.
+	sed -i -e "s/^\( *a\.wrapping_add(\)$k\( + [0-9]*\)\?)\$/\1$k + $m)/" \
+		-e "s/_k$k(u64 a) { return a + $k\( + [0-9]*\)\?;/_k$k(u64 a) { return a + $k + $m;/" "$src"
+	grep -q -e "^ *a\.wrapping_add($k + $m)\$" -e "_k$k(u64 a) { return a + $k + $m;" "$src" ||
+		die "bench-gen.sh edit: $src has no kfunc $k"
+	exit 0
+fi
 
 dir=$1 lang=$2 n=$3 shared=${4:-}
 name=scale_${lang}_$n

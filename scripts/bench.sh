@@ -76,9 +76,7 @@ rebuild_rounds=5
 for ((r = 1; r <= rebuild_rounds; r++)); do
 	for spec in $specs; do
 		src=$work/gen-${spec/:/-}
-		sed -i -e "s/a\.wrapping_add(0[^)]*)/a.wrapping_add(0 + $r)/" \
-			-e "s/_k0(u64 a) { return a + 0[^;]*;/_k0(u64 a) { return a + 0 + $r;/" "$src"/scale_*.[rc]*
-		grep -q -e "(0 + $r)" -e "a + 0 + $r;" "$src"/scale_*.[rc]* || die "could not edit $src for a rebuild"
+		"$KFUNC_RS_ROOT/scripts/bench-gen.sh" edit "$src" 0 "$r"
 		t0=$(now)
 		mk_spec "$spec" "$src/rebuild.log" || die "rebuilding $src failed"
 		echo "$(echo "$(now) - $t0" | bc)" >>"$src/rebuilds"

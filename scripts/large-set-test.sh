@@ -41,8 +41,7 @@ build rs "$work/rs/out" KFUNC_RS_INCREMENTAL=1
 same_sets
 [ -d "$work/rs/out/.kfunc-rs-incremental/scale_rs_300" ] || die "KFUNC_RS_INCREMENTAL=1 left no incremental cache"
 before=$(md5sum <"$work/rs/out/scale_rs_300.o")
-sed -i 's/a\.wrapping_add(1)$/a.wrapping_add(1 + 1)/' "$work/rs/scale_rs_300.rs"
-grep -q '(1 + 1)' "$work/rs/scale_rs_300.rs" || die "could not edit kfunc 1"
+"$KFUNC_RS_ROOT/scripts/bench-gen.sh" edit "$work/rs" 1 1
 build rs "$work/rs/out" KFUNC_RS_INCREMENTAL=1
 [ "$(md5sum <"$work/rs/out/scale_rs_300.o")" != "$before" ] || die "the incremental rebuild left the object as it was"
 same_sets
