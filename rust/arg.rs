@@ -114,15 +114,6 @@ pub struct ArgInfo {
 }
 
 impl ArgInfo {
-    /// The information of `T`.
-    pub const fn of<T: KfuncArg>() -> Self {
-        Self {
-            releases: T::RELEASES,
-            iter: T::ITER,
-            plain: T::PLAIN,
-        }
-    }
-
     /// A `Mem`/`MemK` pointer or size.
     pub const MEM: Self = Self {
         releases: false,

@@ -169,17 +169,6 @@ pub struct RetInfo {
     pub raw: bool,
 }
 
-impl RetInfo {
-    /// The information of `T`.
-    pub const fn of<T: crate::KfuncRet>() -> Self {
-        Self {
-            implies: T::IMPLIES,
-            never_null: T::NEVER_NULL,
-            raw: T::RAW,
-        }
-    }
-}
-
 /// Flags that change what the verifier trusts about arguments and results,
 /// which a `fn name;` entry may not add to another set's kfunc.
 const fn trust_flags() -> KfuncFlags {

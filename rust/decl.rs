@@ -28,7 +28,11 @@ pub trait ArgDecl {
 }
 
 impl<T: KfuncArg> ArgDecl for T {
-    const ARG: ArgInfo = ArgInfo::of::<T>();
+    const ARG: ArgInfo = ArgInfo {
+        releases: T::RELEASES,
+        iter: T::ITER,
+        plain: T::PLAIN,
+    };
 }
 
 /// What a declaration reads from a return type, as constants (see
@@ -41,7 +45,11 @@ pub trait RetDecl {
 }
 
 impl<T: KfuncRet> RetDecl for T {
-    const RET: RetInfo = RetInfo::of::<T>();
+    const RET: RetInfo = RetInfo {
+        implies: T::IMPLIES,
+        never_null: T::NEVER_NULL,
+        raw: T::RAW,
+    };
     const RET_BTF: &'static Type = &<T::Raw as BtfType>::BTF;
 }
 
@@ -153,12 +161,14 @@ pub const fn word(enabled: bool, flags: KfuncFlags) -> u64 {
 }
 
 /// Checks the entries of `what`, a kfunc set (whose size the kernel
-/// limits) if `is_set`, else a destructor list. Returns the first error,
-/// if any. The flags a `fn name;` entry adds are checked whether or not it
-/// is in the build: a mistake fails every build, not only the
-/// configurations that enable the entry.
-pub const fn check(what: &str, entries: &[Entry], is_set: bool) -> Option<Msg> {
-    let mut rest = entries;
+/// limits) if `is_set`, else a destructor list, and counts those in the
+/// build. Returns the count, or the first error. The flags a `fn name;`
+/// entry adds are checked whether or not it is in the build: a mistake
+/// fails every build, not only the configurations that enable the entry.
+// (The message is large, but only the const evaluator returns it.)
+#[allow(clippy::result_large_err)]
+pub const fn check(what: &str, entries: &[Entry], is_set: bool) -> Result<usize, Msg> {
+    let (mut n, mut rest) = (0, entries);
     while let [e, more @ ..] = rest {
         rest = more;
         let d = e.decl;
@@ -169,27 +179,21 @@ pub const fn check(what: &str, entries: &[Entry], is_set: bool) -> Option<Msg> {
         } else {
             None
         };
-        if err.is_some() {
-            return err;
+        if let Some(msg) = err {
+            return Err(msg);
         }
-    }
-    if is_set {
-        check::set_size(what, count(entries))
-    } else {
-        None
-    }
-}
-
-/// How many of `entries` are in the build.
-pub const fn count(entries: &[Entry]) -> usize {
-    let (mut n, mut entries) = (0, entries);
-    while let [e, rest @ ..] = entries {
         if e.enabled {
             n += 1;
         }
-        entries = rest;
     }
-    n
+    match if is_set {
+        check::set_size(what, n)
+    } else {
+        None
+    } {
+        Some(msg) => Err(msg),
+        None => Ok(n),
+    }
 }
 
 /// The size of the signature records of the kfuncs declared by `entries`.

@@ -379,10 +379,10 @@ macro_rules! __kfunc_entries {
         #[link_section = $crate::__kfunc_rs_record_section!()]
         static RECORDS: [u8; RECORDS_LEN] = $crate::decl::records::<RECORDS_LEN>(ENTRIES);
 
-        if let ::core::option::Option::Some(msg) = $crate::decl::check($what, ENTRIES, $is_set) {
-            ::core::panic!("{}", msg.as_str())
+        match $crate::decl::check($what, ENTRIES, $is_set) {
+            ::core::result::Result::Ok(n) => n,
+            ::core::result::Result::Err(msg) => ::core::panic!("{}", msg.as_str()),
         }
-        $crate::decl::count(ENTRIES)
     }};
 }
 
