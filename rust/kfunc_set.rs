@@ -88,19 +88,26 @@ macro_rules! kfunc_set {
     // cheapest match. An entry's keywords come as `[name fn]` or
     // `[name fn unsafe]` (`[$($k2)? $k1 $kw]`), checked by
     // `__kfunc_set_define!`.
+    //
+    // A kfunc's attributes are matched at the end of the entry before it
+    // (`$a0` are the first kfunc's), and `__kfunc_set_zip!` gives each
+    // kfunc its own: a repetition at the start of each entry would make
+    // rustc's matcher copy all the set matched so far, entry after entry,
+    // at a cost growing with the square of the set's size (measured: ten
+    // times the cost of the match for a set of 250 kfuncs).
     (
         $(#[$set_attr:meta])*
         $set_vis:vis static $set:ident : KfuncSet $(= filter($filter:path))? ;
+        $(# $a0:tt)*
         $(
-            $(#[$($a:tt)*])*
             $kvis:vis $kw:ident $k1:ident $($k2:ident)? ( $($params:tt)* ) $(-> $ret:ty)? $body:block
+            $(# $a:tt)*
         )+
     ) => {
-        $(
-            $crate::__kfunc_set_define! {
-                [$(#[$($a)*])*] [$kvis] [$($k2)? $k1 $kw] [$($params)*] [$($ret)?] $body
-            }
-        )+
+        $crate::__kfunc_set_zip! {
+            [[$(# $a0)*] $([$(# $a)*])+]
+            [$([[$kvis] [$($k2)? $k1 $kw] ($($params)*) [$($ret)?] $body])+ []]
+        }
         $crate::__kfunc_set_names! {
             @set [$(#[$set_attr])*] [$set_vis] $set [$($filter)?]
             $([$($k2)? $k1 $kw])+
@@ -142,14 +149,14 @@ macro_rules! kfunc_set {
                 ]
                 $k
                 [$(; $(($($ksemi)*))?)?]
-                $([$($params)*] [$($ret)?] $body)?
+                $(($($params)*) [$($ret)?] $body)?
             }
         )+
         $crate::__kfunc_set_entries! {
             @set [$(#[$set_attr])*] [$set_vis] $set [$($filter)?]
             @done [$(
-                ($k [$crate::__kfunc_set_entry!($k [$(#[$($a)*])*] $([$body])?)]
-                    [$crate::__kfunc_set_entry!(@word $k [$(#[$($a)*])*] $([$body])?)])
+                ($k ($crate::__kfunc_set_entry!($k [$(#[$($a)*])*] $([$body])?))
+                    ($crate::__kfunc_set_entry!(@word $k [$(#[$($a)*])*] $([$body])?)))
             )+]
         }
     };
@@ -172,14 +179,14 @@ macro_rules! kfunc_set {
 /// One entry of a [`kfunc_set!`]: a kfunc definition, which it defines,
 /// or `fn name;`, naming a kfunc defined elsewhere in the module, for
 /// which it checks the keywords. Takes
-/// `[attributes] [pub ...] [unsafe ...] name [;] [params] [return type] body`,
+/// `[attributes] [pub ...] [unsafe ...] name [;] (params) [return type] body`,
 /// the last three for a definition only.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __kfunc_set_item {
     // A definition: `__kfunc_set_define!` checks its keywords.
     ($attrs:tt $vis:tt [$($unsafe:tt)*] $k:ident [] $params:tt $ret:tt $body:tt) => {
-        $crate::__kfunc_set_define! { $attrs $vis [$k fn $($unsafe)*] $params $ret $body }
+        $crate::__kfunc_set_define! { $attrs [$vis [$k fn $($unsafe)*] $params $ret $body] }
     };
     ($attrs:tt [] [] $k:ident [;]) => {};
     // The kfunc is defined all the same, so that this is the only error.
@@ -223,23 +230,41 @@ macro_rules! __kfunc_set_entry {
     };
 }
 
-/// Defines a kfunc of a [`kfunc_set!`] from its name and keywords
-/// `[name fn]` or `[name fn unsafe]`; other keywords are a mistake.
+/// Pairs the attributes of a [`kfunc_set!`]'s kfuncs with the kfuncs,
+/// `[[first kfunc's attributes] ...] [[first kfunc] ... []]` (the lists
+/// have one more item each than the set has kfuncs: the attributes after
+/// the last kfunc, which must be none), and defines each kfunc.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __kfunc_set_zip {
+    ([$($attrs:tt)*] [$($kfunc:tt)*]) => {
+        $($crate::__kfunc_set_define! { $attrs $kfunc })*
+    };
+}
+
+/// Defines a kfunc of a [`kfunc_set!`] from `[attributes] [[vis] [name
+/// keywords] (params) [return type] body]`, its keywords being `name fn`
+/// or `name fn unsafe`; other keywords are a mistake. `[attributes] []`
+/// follows a set's last kfunc.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __kfunc_set_define {
-    ($attrs:tt $vis:tt [$k:ident fn] $params:tt $ret:tt $body:tt) => {
-        $crate::__kfunc_define! { $attrs $vis [] false $k $params $ret $body }
+    ($attrs:tt [$vis:tt [$k:ident fn] ($($params:tt)*) $ret:tt $body:tt]) => {
+        $crate::__kfunc_define! { $attrs $vis [] false $k [$($params)*] $ret $body }
     };
-    ($attrs:tt $vis:tt [$k:ident fn unsafe] $params:tt $ret:tt $body:tt) => {
-        $crate::__kfunc_define! { $attrs $vis [unsafe] true $k $params $ret $body }
+    ($attrs:tt [$vis:tt [$k:ident fn unsafe] ($($params:tt)*) $ret:tt $body:tt]) => {
+        $crate::__kfunc_define! { $attrs $vis [unsafe] true $k [$($params)*] $ret $body }
     };
-    ($attrs:tt $vis:tt [$k:ident $($w:tt)*] $($rest:tt)*) => {
+    ($attrs:tt [$vis:tt [$k:ident $($w:tt)*] $($rest:tt)*]) => {
         ::core::compile_error!(::core::concat!(
             "kfunc `",
             ::core::stringify!($k),
             "`: declare it `fn` or `unsafe fn`"
         ));
+    };
+    ([] []) => {};
+    ([$($attrs:tt)+] []) => {
+        ::core::compile_error!("kfunc_set!: attributes after the last kfunc of the set");
     };
 }
 
@@ -251,7 +276,7 @@ macro_rules! __kfunc_set_names {
     (@set $attrs:tt $vis:tt $set:ident $filter:tt $([$k:ident $($w:ident)*])+) => {
         $crate::__kfunc_set_entries! {
             @set $attrs $vis $set $filter
-            @done [$( ($k [$crate::decl::Entry::declared(&$k::DECL)] [$k::DECL.word]) )+]
+            @done [$( ($k ($crate::decl::Entry::declared(&$k::DECL)) ($k::DECL.word)) )+]
         }
     };
 }
@@ -261,46 +286,16 @@ macro_rules! __kfunc_set_names {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __kfunc_set_entries {
-    // `fn name;`: a kfunc defined elsewhere in the module.
-    (@set $attrs:tt $vis:tt $set:ident $filter:tt @done [$($done:tt)*]
-     $(#[$($a:tt)*])* fn $k:ident ; $($rest:tt)*) => {
-        $crate::__kfunc_set_entries! {
-            @set $attrs $vis $set $filter
-            @done [$($done)* ($k [$crate::__kfunc_entry!(named $k [$(#[$($a)*])*])]
-                [$crate::decl::Entry::word(&$crate::__kfunc_entry!(named $k [$(#[$($a)*])*]))])]
-            $($rest)*
-        }
-    };
-    // An `unsafe fn` kfunc definition: its body vouches for raw pointers
-    // and for reference flags its types do not imply.
-    (@set $attrs:tt $vis:tt $set:ident $filter:tt @done [$($done:tt)*]
-     $(#[$($a:tt)*])* $kvis:vis unsafe fn $k:ident ( $($params:tt)* ) $(-> $ret:ty)? $body:block
-     $($rest:tt)*) => {
-        $crate::__kfunc_set_define! { [$(#[$($a)*])*] [$kvis] [$k fn unsafe] [$($params)*] [$($ret)?] $body }
-        $crate::__kfunc_set_entries! {
-            @set $attrs $vis $set $filter
-            @done [$($done)* ($k [$crate::decl::Entry::declared(&$k::DECL)] [$k::DECL.word])]
-            $($rest)*
-        }
-    };
-    // A kfunc definition.
-    (@set $attrs:tt $vis:tt $set:ident $filter:tt @done [$($done:tt)*]
-     $(#[$($a:tt)*])* $kvis:vis fn $k:ident ( $($params:tt)* ) $(-> $ret:ty)? $body:block
-     $($rest:tt)*) => {
-        $crate::__kfunc_set_define! { [$(#[$($a)*])*] [$kvis] [$k fn] [$($params)*] [$($ret)?] $body }
-        $crate::__kfunc_set_entries! {
-            @set $attrs $vis $set $filter
-            @done [$($done)* ($k [$crate::decl::Entry::declared(&$k::DECL)] [$k::DECL.word])]
-            $($rest)*
-        }
-    };
     // The set, laid out as BTF_KFUNCS_START / BTF_ID_FLAGS / BTF_KFUNCS_END
     // lay it out. An entry whose kfunc is configured out is skipped by the
     // assembler (`.if`), as the C preprocessor would skip it. Each entry is
     // one line (an assembler macro) with its words as a positional operand:
-    // the compiler pays for every `concat!` and `stringify!`.
+    // the compiler pays for every `concat!` and `stringify!`. This arm comes
+    // first: trying the others would walk the entries already laid out
+    // token by token (`$($done:tt)*`), at a cost that grows with the
+    // square of their number (see `kfunc_set!`).
     (@set [$($set_attr:tt)*] [$set_vis:vis] $set:ident [$($filter:path)?] @done
-     [$( ($k:ident [$($entry:tt)*] [$($word:tt)*]) )+]) => {
+     [$( ($k:ident $entry:tt $word:tt) )+]) => {
         ::core::arch::global_asm!(
             $crate::__btf_id_begin!(),
             ".macro __kfunc_rs_set_entry name, word",
@@ -329,7 +324,7 @@ macro_rules! __kfunc_set_entries {
             ".purgem __kfunc_rs_set_entry",
             $crate::__btf_id_end!(),
             $(
-                const $($word)*,
+                const $word,
             )+
             __kfunc_rs_set8_flags = const $crate::bindings::BTF_SET8_KFUNCS,
             __kfunc_rs_suffix = const $crate::symbol_suffix(::core::stringify!($set)),
@@ -340,11 +335,8 @@ macro_rules! __kfunc_set_entries {
             // The entries, checked and counted, and the records of the
             // kfuncs declared here: nothing per kfunc stays in the module's
             // memory but its `.BTF_ids` pair.
-            const LEN: usize = $crate::__kfunc_entries!(
-                ::core::stringify!($set),
-                true,
-                [$($($entry)*),+]
-            );
+            const LEN: usize =
+                $crate::__kfunc_entries!(::core::stringify!($set), true, &[$($entry),+]);
             unsafe extern "C" {
                 #[link_name = ::core::concat!("__BTF_ID__set8__", ::core::stringify!($set))]
                 static mut SET8: $crate::bindings::btf_id_set8;
@@ -362,17 +354,50 @@ macro_rules! __kfunc_set_entries {
             }
         };
     };
+    // `fn name;`: a kfunc defined elsewhere in the module.
+    (@set $attrs:tt $vis:tt $set:ident $filter:tt @done [$($done:tt)*]
+     $(#[$($a:tt)*])* fn $k:ident ; $($rest:tt)*) => {
+        $crate::__kfunc_set_entries! {
+            @set $attrs $vis $set $filter
+            @done [$($done)* ($k ($crate::__kfunc_entry!(named $k [$(#[$($a)*])*]))
+                ($crate::decl::Entry::word(&$crate::__kfunc_entry!(named $k [$(#[$($a)*])*]))))]
+            $($rest)*
+        }
+    };
+    // An `unsafe fn` kfunc definition: its body vouches for raw pointers
+    // and for reference flags its types do not imply.
+    (@set $attrs:tt $vis:tt $set:ident $filter:tt @done [$($done:tt)*]
+     $(#[$($a:tt)*])* $kvis:vis unsafe fn $k:ident ( $($params:tt)* ) $(-> $ret:ty)? $body:block
+     $($rest:tt)*) => {
+        $crate::__kfunc_set_define! { [$(#[$($a)*])*] [[$kvis] [$k fn unsafe] ($($params)*) [$($ret)?] $body] }
+        $crate::__kfunc_set_entries! {
+            @set $attrs $vis $set $filter
+            @done [$($done)* ($k ($crate::decl::Entry::declared(&$k::DECL)) ($k::DECL.word))]
+            $($rest)*
+        }
+    };
+    // A kfunc definition.
+    (@set $attrs:tt $vis:tt $set:ident $filter:tt @done [$($done:tt)*]
+     $(#[$($a:tt)*])* $kvis:vis fn $k:ident ( $($params:tt)* ) $(-> $ret:ty)? $body:block
+     $($rest:tt)*) => {
+        $crate::__kfunc_set_define! { [$(#[$($a)*])*] [[$kvis] [$k fn] ($($params)*) [$($ret)?] $body] }
+        $crate::__kfunc_set_entries! {
+            @set $attrs $vis $set $filter
+            @done [$($done)* ($k ($crate::decl::Entry::declared(&$k::DECL)) ($k::DECL.word))]
+            $($rest)*
+        }
+    };
 }
 
-/// Checks a list of [`Entry`](crate::decl::Entry)s of `$what`, a kfunc set
-/// if `$is_set`, and writes the signature records of the kfuncs they
-/// declare into the record section; evaluates to the number of entries in
-/// the build.
+/// Checks `$entries`, the [`Entry`](crate::decl::Entry)s of `$what`, a
+/// kfunc set if `$is_set`, and writes the signature records of the kfuncs
+/// they declare into the record section; evaluates to the number of
+/// entries in the build.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __kfunc_entries {
-    ($what:expr, $is_set:literal, [$($entry:expr),+]) => {{
-        const ENTRIES: &[$crate::decl::Entry] = &[$($entry),+];
+    ($what:expr, $is_set:literal, $entries:expr) => {{
+        const ENTRIES: &[$crate::decl::Entry] = $entries;
         const RECORDS_LEN: usize = $crate::decl::records_len(ENTRIES);
 
         #[used]
