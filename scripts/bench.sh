@@ -72,7 +72,7 @@ done
 # (the kfunc crate and its bindings stay built): what a module's author
 # waits for. Rounds interleave the modules, so that a slower spell of the
 # machine falls on all of them alike.
-rebuild_rounds=5
+rebuild_rounds=9
 for ((r = 1; r <= rebuild_rounds; r++)); do
 	for spec in $specs; do
 		src=$work/gen-${spec/:/-}
