@@ -13,7 +13,8 @@
 /// keeps the entries of one set apart. It expands to a string literal for
 /// a `global_asm!` that has a `__kfunc_rs_suffix` const operand (see
 /// `symbol_suffix`), whose entries then take one line each
-/// ([`__btf_id!`]), and which ends with [`__btf_id_end!`]: a module's
+/// ([`__btf_id!`](crate::__btf_id)), and which ends with
+/// [`__btf_id_end!`](crate::__btf_id_end): a module's
 /// `global_asm!`s are one assembly file, where a macro is defined once.
 #[doc(hidden)]
 #[macro_export]
@@ -31,7 +32,7 @@ macro_rules! __btf_id_begin {
     };
 }
 
-/// Removes the assembler macro of [`__btf_id_begin!`].
+/// Removes the assembler macro of [`__btf_id_begin!`](crate::__btf_id_begin).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __btf_id_end {
@@ -40,7 +41,7 @@ macro_rules! __btf_id_end {
     };
 }
 
-/// One BTF id entry (see [`__btf_id_begin!`]), `<kind> <name>` with tag
+/// One BTF id entry (see [`__btf_id_begin!`](crate::__btf_id_begin)), `<kind> <name>` with tag
 /// `<tag>`, as a line of a `global_asm!`; `<name>` is an identifier, or a
 /// string for the assembler (an argument of another assembler macro).
 #[doc(hidden)]

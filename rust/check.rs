@@ -221,8 +221,17 @@ pub const fn set_size(set: &str, count: usize) -> Option<Msg> {
     None
 }
 
+/// The error for kfunc `name`, listed twice in kfunc set `set` (a
+/// `fn name;` entry naming a kfunc the set has already).
+pub const fn twice(set: &str, name: &str) -> Msg {
+    Msg::about("kfunc set", set)
+        .s("kfunc `")
+        .s(name)
+        .s("` is in it twice")
+}
+
 /// Whether two strings are equal (in a `const fn`).
-const fn str_eq(a: &str, b: &str) -> bool {
+pub(crate) const fn str_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let n = a.len();
     if n != b.len() {

@@ -165,15 +165,20 @@ pub const fn word(enabled: bool, flags: KfuncFlags) -> u64 {
 /// build. Returns the count, or the first error. The flags a `fn name;`
 /// entry adds are checked whether or not it is in the build: a mistake
 /// fails every build, not only the configurations that enable the entry.
+/// A `fn name;` entry may not name a kfunc the set has already (checked
+/// for those entries only: a set's definitions have distinct names).
 // (The message is large, but only the const evaluator returns it.)
 #[allow(clippy::result_large_err)]
 pub const fn check(what: &str, entries: &[Entry], is_set: bool) -> Result<usize, Msg> {
-    let (mut n, mut rest) = (0, entries);
+    let (mut n, mut i, mut rest) = (0, 0, entries);
     while let [e, more @ ..] = rest {
         rest = more;
         let d = e.decl;
         let err = if !e.here {
-            check::extra_flags(e.name, e.extra)
+            match check::extra_flags(e.name, e.extra) {
+                None if e.enabled && listed_again(entries, i) => Some(check::twice(what, e.name)),
+                err => err,
+            }
         } else if e.enabled {
             check::kfunc(&d.sig, d.flags, d.explicit, d.ret, d.is_unsafe, d.args)
         } else {
@@ -185,15 +190,30 @@ pub const fn check(what: &str, entries: &[Entry], is_set: bool) -> Result<usize,
         if e.enabled {
             n += 1;
         }
+        i += 1;
     }
-    match if is_set {
+    let size = if is_set {
         check::set_size(what, n)
     } else {
         None
-    } {
+    };
+    match size {
         Some(msg) => Err(msg),
         None => Ok(n),
     }
+}
+
+/// Whether another entry in the build than `entries[at]` has its kfunc.
+const fn listed_again(entries: &[Entry], at: usize) -> bool {
+    let (name, mut i, mut rest) = (entries[at].name, 0, entries);
+    while let [e, more @ ..] = rest {
+        if i != at && e.enabled && check::str_eq(e.name, name) {
+            return true;
+        }
+        rest = more;
+        i += 1;
+    }
+    false
 }
 
 /// The size of the signature records of the kfuncs declared by `entries`.

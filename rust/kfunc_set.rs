@@ -106,7 +106,7 @@ macro_rules! kfunc_set {
     ) => {
         $crate::__kfunc_set_zip! {
             [[$(# $a0)*] $([$(# $a)*])+]
-            [$([[$kvis] [$($k2)? $k1 $kw] ($($params)*) [$($ret)?] $body])+ []]
+            [$([[$kvis] [$($k2)? $k1 $kw] ($($params)*) [$($ret)?] $body])+ [@end $set]]
         }
         $crate::__kfunc_set_names! {
             @set [$(#[$set_attr])*] [$set_vis] $set [$($filter)?]
@@ -231,9 +231,9 @@ macro_rules! __kfunc_set_entry {
 }
 
 /// Pairs the attributes of a [`kfunc_set!`]'s kfuncs with the kfuncs,
-/// `[[first kfunc's attributes] ...] [[first kfunc] ... []]` (the lists
-/// have one more item each than the set has kfuncs: the attributes after
-/// the last kfunc, which must be none), and defines each kfunc.
+/// `[[first kfunc's attributes] ...] [[first kfunc] ... [@end set]]` (the
+/// lists have one more item each than the set has kfuncs: the attributes
+/// after the last kfunc, which must be none), and defines each kfunc.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __kfunc_set_zip {
@@ -244,8 +244,8 @@ macro_rules! __kfunc_set_zip {
 
 /// Defines a kfunc of a [`kfunc_set!`] from `[attributes] [[vis] [name
 /// keywords] (params) [return type] body]`, its keywords being `name fn`
-/// or `name fn unsafe`; other keywords are a mistake. `[attributes] []`
-/// follows a set's last kfunc.
+/// or `name fn unsafe`; other keywords are a mistake. `[attributes] [@end
+/// set]` follows a set's last kfunc.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __kfunc_set_define {
@@ -262,9 +262,13 @@ macro_rules! __kfunc_set_define {
             "`: declare it `fn` or `unsafe fn`"
         ));
     };
-    ([] []) => {};
-    ([$($attrs:tt)+] []) => {
-        ::core::compile_error!("kfunc_set!: attributes after the last kfunc of the set");
+    ([] [@end $set:ident]) => {};
+    ([$($attrs:tt)+] [@end $set:ident]) => {
+        ::core::compile_error!(::core::concat!(
+            "kfunc set `",
+            ::core::stringify!($set),
+            "`: attributes after its last kfunc"
+        ));
     };
 }
 

@@ -397,12 +397,13 @@ pub struct Var {
 // lengths are counted as they are written, and a type's chain of
 // pointers and arrays is a loop, not recursion.
 
-/// The bytes of a `&str`, without calling `str::as_bytes`.
+/// The bytes of a `&'static str`, without calling `str::as_bytes`.
 macro_rules! bytes {
     ($s:expr) => {{
-        let s: &str = $s;
-        // SAFETY: `str` has the layout of `[u8]`: its UTF-8 bytes.
-        unsafe { ::core::mem::transmute::<&str, &[u8]>(s) }
+        let s: &'static str = $s;
+        // SAFETY: `str` has the layout of `[u8]`: its UTF-8 bytes, which
+        // live as long.
+        unsafe { ::core::mem::transmute::<&'static str, &'static [u8]>(s) }
     }};
 }
 
@@ -484,14 +485,14 @@ impl Type {
         loop {
             match t {
                 Type::Void => return len + 1,
-                Type::Int { name, .. } => return len + 3 + 2 + bytes!(name).len(),
+                Type::Int { name, .. } => return len + 3 + 2 + bytes!(*name).len(),
                 Type::Bool => return len + 2,
                 Type::Ptr { pointee, .. } => {
                     len += 2;
                     t = pointee;
                 }
-                Type::Kernel { name, .. } => return len + 2 + 2 + bytes!(name).len() + 4,
-                Type::ModuleStruct { name, .. } => return len + 1 + 2 + bytes!(name).len(),
+                Type::Kernel { name, .. } => return len + 2 + 2 + bytes!(*name).len() + 4,
+                Type::ModuleStruct { name, .. } => return len + 1 + 2 + bytes!(*name).len(),
                 Type::Array { elem, .. } => {
                     len += 1 + 4;
                     t = elem;
@@ -512,7 +513,7 @@ impl Type {
                 }
                 Type::Int { size, signed, name } => {
                     put!(buf, pos, [TypeTag::Int as u8, *size, *signed as u8]);
-                    put_name!(buf, pos, name);
+                    put_name!(buf, pos, *name);
                     return pos;
                 }
                 Type::Bool => {
@@ -526,13 +527,13 @@ impl Type {
                 Type::Kernel { kind, name, size } => {
                     assert!(*size <= u32::MAX as usize, "kernel type too large");
                     put!(buf, pos, [TypeTag::Kernel as u8, *kind as u8]);
-                    put_name!(buf, pos, name);
+                    put_name!(buf, pos, *name);
                     put_le!(buf, pos, u32, *size as u32);
                     return pos;
                 }
                 Type::ModuleStruct { name, .. } => {
                     put!(buf, pos, [TypeTag::ModuleStruct as u8]);
-                    put_name!(buf, pos, name);
+                    put_name!(buf, pos, *name);
                     return pos;
                 }
                 Type::Array { elem, len } => {

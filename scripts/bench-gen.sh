@@ -25,7 +25,7 @@
 if [ "${1:-}" = edit ]; then
 	[ $# = 4 ] || die "usage: bench-gen.sh edit <dir> <k> <m>"
 	dir=$2 k=$3 m=$4
-	src=$(find "$dir" -maxdepth 1 -name 'scale_*.rs' -o -maxdepth 1 -name 'scale_*.c' | head -1)
+	src=$(find "$dir" -maxdepth 1 \( -name 'scale_*.rs' -o -name 'scale_*.c' \) | head -1)
 	[ -n "$src" ] || die "bench-gen.sh edit: no generated module in $dir"
 	# Rust: `a.wrapping_add(<k>...)` on kfunc <k>'s line of its own; C:
 	# `<name>_k<k>(u64 a) { return a + <k>...; }`.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! An attribute belongs to the kfunc after it: none may end a set.
-// expect: kfunc_set!: attributes after the last kfunc of the set
+// expect: kfunc set `TRAILING`: attributes after its last kfunc
 
 kfunc::kfunc_set! {
     pub static TRAILING: KfuncSet;
