@@ -273,7 +273,8 @@ macro_rules! __kfunc_set_define {
 }
 
 /// Lays out a [`kfunc_set!`] of definitions only, from its entries'
-/// `[name ...]`.
+/// `[name ...]`: each entry as `__kfunc_set_entry!` gives a definition's,
+/// written out here to spare the compiler two macro calls per kfunc.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __kfunc_set_names {
@@ -363,8 +364,8 @@ macro_rules! __kfunc_set_entries {
      $(#[$($a:tt)*])* fn $k:ident ; $($rest:tt)*) => {
         $crate::__kfunc_set_entries! {
             @set $attrs $vis $set $filter
-            @done [$($done)* ($k ($crate::__kfunc_entry!(named $k [$(#[$($a)*])*]))
-                ($crate::decl::Entry::word(&$crate::__kfunc_entry!(named $k [$(#[$($a)*])*]))))]
+            @done [$($done)* ($k ($crate::__kfunc_set_entry!($k [$(#[$($a)*])*]))
+                ($crate::__kfunc_set_entry!(@word $k [$(#[$($a)*])*])))]
             $($rest)*
         }
     };
@@ -376,7 +377,8 @@ macro_rules! __kfunc_set_entries {
         $crate::__kfunc_set_define! { [$(#[$($a)*])*] [[$kvis] [$k fn unsafe] ($($params)*) [$($ret)?] $body] }
         $crate::__kfunc_set_entries! {
             @set $attrs $vis $set $filter
-            @done [$($done)* ($k ($crate::decl::Entry::declared(&$k::DECL)) ($k::DECL.word))]
+            @done [$($done)* ($k ($crate::__kfunc_set_entry!($k [] [$body]))
+                ($crate::__kfunc_set_entry!(@word $k [] [$body])))]
             $($rest)*
         }
     };
@@ -387,7 +389,8 @@ macro_rules! __kfunc_set_entries {
         $crate::__kfunc_set_define! { [$(#[$($a)*])*] [[$kvis] [$k fn] ($($params)*) [$($ret)?] $body] }
         $crate::__kfunc_set_entries! {
             @set $attrs $vis $set $filter
-            @done [$($done)* ($k ($crate::decl::Entry::declared(&$k::DECL)) ($k::DECL.word))]
+            @done [$($done)* ($k ($crate::__kfunc_set_entry!($k [] [$body]))
+                ($crate::__kfunc_set_entry!(@word $k [] [$body])))]
             $($rest)*
         }
     };
