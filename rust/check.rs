@@ -261,23 +261,53 @@ const fn suffix_known(s: &str) -> bool {
 }
 
 const fn has_double_underscore(s: &str) -> bool {
-    let b = s.as_bytes();
-    let n = b.len();
-    let mut i = 0;
-    while i + 1 < n {
-        if b[i] == b'_' && b[i + 1] == b'_' {
+    let mut b = s.as_bytes();
+    while let [c, rest @ ..] = b {
+        if *c == b'_' && matches!(rest, [b'_', ..]) {
             return true;
         }
-        i += 1;
+        b = rest;
+    }
+    false
+}
+
+/// Whether a C parameter of type `ty` with annotation `suffix`, which says
+/// `arg`, can break none of the rules of [`kfunc`] unless its name has a
+/// `__` or the kfunc has flags: an integer or raw pointer
+/// ([`ArgInfo::plain`]), with no annotation, not an implicit argument.
+pub const fn trivial_param(arg: ArgInfo, suffix: &str, ty: &Type) -> bool {
+    arg.plain
+        && !arg.releases
+        && matches!(arg.iter, IterState::None)
+        && suffix.is_empty()
+        && !is_implicit(ty)
+}
+
+/// Whether a kfunc of `count` C parameters, all [`trivial_param`]s, and
+/// a return type that says `ret` can break none of the rules of [`kfunc`]
+/// unless a parameter's name has a `__` or the kfunc has flags.
+pub const fn trivial_signature(count: usize, ret: RetInfo) -> bool {
+    count <= KFUNC_MAX_ARGS && !ret.raw
+}
+
+/// Whether any of `names` has a `__`.
+const fn any_double_underscore(names: &[&str]) -> bool {
+    let mut names = names;
+    while let [name, rest @ ..] = names {
+        if has_double_underscore(name) {
+            return true;
+        }
+        names = rest;
     }
     false
 }
 
 /// Checks kfunc `k` with flags `flags` (explicit and implied), of which
 /// `explicit` were written in `#[flags(...)]`; `ret` describes the return
-/// type, `args[i]` C parameter `i`, and `is_unsafe` says whether the kfunc
-/// is an `unsafe fn` (its body vouching for raw pointers and written
-/// reference flags). Returns the error, if any.
+/// type, `args[i]` C parameter `i`, `trivial` says whether its types are
+/// a [`trivial_signature`] of [`trivial_param`]s, and `is_unsafe` whether
+/// the kfunc is an `unsafe fn` (its body vouching for raw pointers and
+/// written reference flags). Returns the error, if any.
 #[allow(clippy::bad_bit_mask)]
 pub const fn kfunc(
     k: &Kfunc,
@@ -286,12 +316,18 @@ pub const fn kfunc(
     ret: RetInfo,
     is_unsafe: bool,
     args: &[ArgInfo],
+    trivial: bool,
 ) -> Option<Msg> {
-    let p = k.params;
-    if p.len() > KFUNC_MAX_ARGS {
+    // The usual kfunc, as it has nothing to check, is not checked rule by
+    // rule: the const evaluator would pay for each, kfunc after kfunc.
+    if trivial && flags.0 == 0 && !any_double_underscore(k.params) {
+        return None;
+    }
+    let np = k.param_count();
+    if np > KFUNC_MAX_ARGS {
         let m = Msg::new(k.name)
             .s("takes ")
-            .n(p.len())
+            .n(np)
             .s(" C parameters; this kernel allows kfuncs at most ");
         return Some(if KFUNC_MAX_ARGS == KFUNC_MAX_REG_ARGS {
             m.n(KFUNC_MAX_ARGS)
@@ -309,7 +345,7 @@ pub const fn kfunc(
              code does not (only the verifier's own inlined kfuncs may have it)",
         ));
     }
-    let ret_ptr = k.ret.is_ptr();
+    let ret_ptr = k.ret().is_ptr();
     if has!(flags, ACQUIRE) && !ret_ptr {
         return Some(
             Msg::new(k.name).s("ACQUIRE needs a pointer return type (the acquired object)"),
@@ -339,17 +375,17 @@ pub const fn kfunc(
              kfunc `unsafe fn` and say which reference the pointer carries",
         ));
     }
-    let (np, na) = (p.len(), args.len());
+    let na = args.len();
     let mut releasing = 0;
     let mut i = 0;
     while i < na {
         if args[i].releases {
             releasing += 1;
-            if i != 0 && i < np {
+            if i != 0 {
                 return Some(
                     Msg::new(k.name)
                         .s("parameter ")
-                        .param(&p[i])
+                        .param(&k.param(i))
                         .s(" takes a reference (`ARef`), which only the first parameter may: the verifier releases R1"),
                 );
             }
@@ -368,50 +404,49 @@ pub const fn kfunc(
                 .s("takes more than one `ARef`; the verifier releases one argument only"),
         );
     }
-    if has!(flags, RELEASE) && (p.is_empty() || !p[0].ty.is_ptr()) {
+    if has!(flags, RELEASE) && (np == 0 || !k.param(0).ty.is_ptr()) {
         return Some(
             Msg::new(k.name).s("RELEASE needs a pointer first parameter (the released reference)"),
         );
     }
-    if has!(flags, OPT_ARENA_ARG1) && (p.is_empty() || !p[0].ty.is_ptr()) {
+    if has!(flags, OPT_ARENA_ARG1) && (np == 0 || !k.param(0).ty.is_ptr()) {
         return Some(Msg::new(k.name).s("ARENA_ARG1 needs a pointer first parameter"));
     }
-    if has!(flags, OPT_ARENA_ARG2) && (p.len() < 2 || !p[1].ty.is_ptr()) {
+    if has!(flags, OPT_ARENA_ARG2) && (np < 2 || !k.param(1).ty.is_ptr()) {
         return Some(Msg::new(k.name).s("ARENA_ARG2 needs a pointer second parameter"));
     }
     let new = has!(flags, ITER_NEW);
+    let mut prev_ptr = false;
     let mut i = 0;
     while i < np {
-        let info = if i < na { args[i] } else { ArgInfo::MEM };
+        let info = args[i];
+        let p = k.param(i);
         // The suffix rules below match a `__` in the name and suffix: only
         // a name with a suffix or a `__` of its own can have one.
-        let dunder = has_double_underscore(p[i].name);
-        let suffixed = !p[i].suffix.is_empty();
+        let dunder = has_double_underscore(p.name);
+        let suffixed = !p.suffix.is_empty();
         let tagged = dunder || suffixed;
-        let implicit = is_implicit(p[i].ty);
-        if tagged
-            && (p[i].ends_with("__sz") || p[i].ends_with("__szk"))
-            && (i == 0 || !p[i - 1].ty.is_ptr())
-        {
+        let implicit = is_implicit(p.ty);
+        if tagged && (p.ends_with("__sz") || p.ends_with("__szk")) && !prev_ptr {
             return Some(
                 Msg::new(k.name)
                     .s("parameter ")
-                    .param(&p[i])
+                    .param(&p)
                     .s(" is the size of the parameter before it, which must be a pointer"),
             );
         }
-        if suffixed && !suffix_known(p[i].suffix) {
+        if suffixed && !suffix_known(p.suffix) {
             return Some(
                 Msg::new(k.name)
                     .s("parameter ")
-                    .param(&p[i])
+                    .param(&p)
                     .s(": this kernel's verifier does not read `")
-                    .s(p[i].suffix)
+                    .s(p.suffix)
                     .s("`, so it would not check what the parameter's type relies on"),
             );
         }
         if implicit && KfuncFlags::OPT_IMPLICIT_ARGS.0 == 0 {
-            return Some(Msg::new(k.name).s("parameter ").param(&p[i]).s(
+            return Some(Msg::new(k.name).s("parameter ").param(&p).s(
                 " is implicit (`ProgAux`), which needs KF_IMPLICIT_ARGS, and this kernel has none",
             ));
         }
@@ -419,12 +454,12 @@ pub const fn kfunc(
             return Some(
                 Msg::new(k.name)
                     .s("parameter `")
-                    .s(p[i].name)
+                    .s(p.name)
                     .s("` has a typed spelling, whose type gives the verifier's annotation: a `__` in its name \
                         would change what the verifier checks (only integers and raw pointers keep C's names)"),
             );
         }
-        if implicit && i + 1 != np && !is_implicit(p[i + 1].ty) {
+        if implicit && i + 1 != np && !is_implicit(k.param(i + 1).ty) {
             return Some(
                 Msg::new(k.name)
                     .s("an implicit argument (`ProgAux`) must come after all the others"),
@@ -432,14 +467,13 @@ pub const fn kfunc(
         }
         // An `unsafe fn` may declare what C can (a raw `__arena` pointer
         // on the stack, which the verifier then refuses to call with).
-        let arena = !is_unsafe
-            && tagged
-            && (p[i].ends_with("__arena") || p[i].ends_with("__arena__nullable"));
+        let arena =
+            !is_unsafe && tagged && (p.ends_with("__arena") || p.ends_with("__arena__nullable"));
         if i >= KFUNC_MAX_REG_ARGS && (implicit || arena) {
             return Some(
                 Msg::new(k.name)
                     .s("parameter ")
-                    .param(&p[i])
+                    .param(&p)
                     .s(" would be passed on the stack, where the verifier refuses implicit and arena arguments"),
             );
         }
@@ -448,7 +482,7 @@ pub const fn kfunc(
                 return Some(
                     Msg::new(k.name)
                         .s("parameter ")
-                        .param(&p[i])
+                        .param(&p)
                         .s(" is an iterator state (`IterNew`/`IterMut`), which only the first parameter of an iterator kfunc may be"),
                 );
             }
@@ -462,9 +496,10 @@ pub const fn kfunc(
             }
             _ => {}
         }
+        prev_ptr = p.ty.is_ptr();
         i += 1;
     }
-    if has!(flags, OPT_IMPLICIT_ARGS) && (p.is_empty() || !is_implicit(p[p.len() - 1].ty)) {
+    if has!(flags, OPT_IMPLICIT_ARGS) && (np == 0 || !is_implicit(k.param(np - 1).ty)) {
         return Some(
             Msg::new(k.name)
                 .s("IMPLICIT_ARGS needs an implicit argument (`ProgAux`) as the last parameter"),
@@ -497,11 +532,14 @@ const fn iter(k: &Kfunc, flags: KfuncFlags, first_is_mut: bool) -> Option<Msg> {
         }
         return None;
     }
-    let p = k.params;
-    let Some((iter, size)) = (if p.is_empty() || !p[0].ty.is_ptr() {
+    let first = if k.param_count() == 0 {
         None
     } else {
-        p[0].ty.struct_behind()
+        Some(k.param(0).ty)
+    };
+    let Some((iter, size)) = (match first {
+        Some(ty) if ty.is_ptr() => ty.struct_behind(),
+        _ => None,
     }) else {
         return Some(
             Msg::new(k.name)
@@ -553,19 +591,19 @@ const fn iter(k: &Kfunc, flags: KfuncFlags, first_is_mut: bool) -> Option<Msg> {
                 .s("`"),
         );
     }
-    if !new && p.len() != 1 {
+    if !new && k.param_count() != 1 {
         return Some(
             Msg::new(k.name)
                 .s("only the ITER_NEW kfunc of an iterator takes more than the iterator"),
         );
     }
-    if next && !k.ret.is_ptr() {
+    if next && !k.ret().is_ptr() {
         return Some(
             Msg::new(k.name)
                 .s("an ITER_NEXT kfunc must return a pointer (NULL ends the iteration)"),
         );
     }
-    if destroy && !matches!(k.ret, Type::Void) {
+    if destroy && !matches!(k.ret(), Type::Void) {
         return Some(Msg::new(k.name).s("an ITER_DESTROY kfunc must return nothing"));
     }
     None

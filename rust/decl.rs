@@ -5,29 +5,44 @@
 //! (its C signature, flags, and what its types say), a set's [`Entry`]s,
 //! and what the macros derive from a list of entries in one constant: the
 //! checks ([`check`](crate::check)), the set's size and its kfuncs'
-//! signature records ([`record`](crate::record)).
+//! signature record ([`record`](crate::record)).
 //!
 //! C headers: [`include/linux/btf_ids.h`](srctree/include/linux/btf_ids.h),
 //! [`include/linux/btf.h`](srctree/include/linux/btf.h)
 //!
 //! The compiler's const evaluator does this work for every kfunc of every
-//! build, so a set is evaluated as a whole, not kfunc by kfunc: one
-//! constant per kfunc (its [`Decl`]) and a few per set.
+//! build, and pays for each statement, so: what depends only on a kfunc's
+//! types is a constant per Rust signature ([`Signature`]), shared by every
+//! kfunc with that signature; a kfunc's own constant (its [`Decl`]) is one
+//! call; and a set is evaluated as a whole, in a few constants per set.
 
 use crate::arg::ArgInfo;
 use crate::check::{self, Msg, RetInfo};
-use crate::record::{Kfunc, Type};
+use crate::record::{self, Kfunc, Sig, SigParam, SigTable, Type};
 use crate::{BtfType, KfuncArg, KfuncFlags, KfuncRet};
 
-/// What a declaration reads from a parameter type, as a constant: evaluated
-/// once per type, not once per kfunc. Implemented for every
-/// [`KfuncArg`], so a type that is not one fails with that trait's message.
-pub trait ArgDecl {
-    /// What the type says as a parameter.
+/// What a declaration reads from the type of a C parameter, as constants:
+/// evaluated once per type, not once per kfunc. Implemented for every
+/// [`KfuncArg`], so a type that is not one fails with that trait's
+/// message, and for the two C parameters of a [`Mem`](crate::Mem) or
+/// [`MemK`](crate::MemK): [`MemPtr`], then [`MemSize`] or [`MemSizeK`].
+pub trait CParam {
+    /// Its C type and verifier annotation.
+    const PARAM: SigParam;
+    /// The flags it implies.
+    const IMPLIES: KfuncFlags;
+    /// What it says as a parameter.
     const ARG: ArgInfo;
+    /// Whether it asks nothing of the checks ([`check::trivial_param`]).
+    const TRIVIAL: bool = check::trivial_param(Self::ARG, Self::PARAM.suffix, Self::PARAM.ty);
 }
 
-impl<T: KfuncArg> ArgDecl for T {
+impl<T: KfuncArg> CParam for T {
+    const PARAM: SigParam = SigParam {
+        suffix: T::SUFFIX,
+        ty: T::BTF,
+    };
+    const IMPLIES: KfuncFlags = T::IMPLIES;
     const ARG: ArgInfo = ArgInfo {
         releases: T::RELEASES,
         iter: T::ITER,
@@ -35,8 +50,37 @@ impl<T: KfuncArg> ArgDecl for T {
     };
 }
 
+/// The pointer of a `Mem<'_>` or `MemK<'_>`: `void *name`.
+pub enum MemPtr {}
+/// The size of a `Mem<'_>`: `u32 name__sz`.
+pub enum MemSize {}
+/// The size of a `MemK<'_>`: `u32 name__szk`, a constant.
+pub enum MemSizeK {}
+
+/// Implements [`CParam`] for the C parameters of `Mem` and `MemK`.
+macro_rules! mem_param {
+    ($($marker:ident: $t:ty, $suffix:literal;)+) => {
+        $(
+            impl CParam for $marker {
+                const PARAM: SigParam = SigParam {
+                    suffix: $suffix,
+                    ty: &<$t as BtfType>::BTF,
+                };
+                const IMPLIES: KfuncFlags = KfuncFlags::empty();
+                const ARG: ArgInfo = ArgInfo::MEM;
+            }
+        )+
+    };
+}
+
+mem_param! {
+    MemPtr: *mut core::ffi::c_void, "";
+    MemSize: u32, "__sz";
+    MemSizeK: u32, "__szk";
+}
+
 /// What a declaration reads from a return type, as constants (see
-/// [`ArgDecl`]). Implemented for every [`KfuncRet`].
+/// [`CParam`]). Implemented for every [`KfuncRet`].
 pub trait RetDecl {
     /// What the type says as a return type.
     const RET: RetInfo;
@@ -53,22 +97,75 @@ impl<T: KfuncRet> RetDecl for T {
     const RET_BTF: &'static Type = &<T::Raw as BtfType>::BTF;
 }
 
+/// What a declaration reads from a kfunc's types: evaluated once per
+/// signature ([`Signature`]), not once per kfunc.
+pub struct SigInfo {
+    /// The types, as the signature record has them. A reference: a
+    /// constant is copied wherever it is used, and a [`Sig`] is large.
+    pub sig: &'static Sig,
+    /// What each C parameter says.
+    pub args: &'static [ArgInfo],
+    /// The flags the types imply.
+    pub implies: KfuncFlags,
+    /// What the return type says.
+    pub ret: RetInfo,
+    /// Whether the types ask nothing of the checks
+    /// ([`check::trivial_signature`]).
+    pub trivial: bool,
+}
+
+/// The types of a kfunc, `(return type, C parameter types...)`.
+#[diagnostic::on_unimplemented(
+    message = "a kfunc takes at most 12 C parameters",
+    label = "this kfunc's types"
+)]
+pub trait Signature {
+    /// What they say.
+    const INFO: SigInfo;
+}
+
+/// Implements [`Signature`] for each number of C parameters up to the
+/// last list's (more than BTF allows, so that the checks, not a missing
+/// implementation, say what is wrong).
+macro_rules! signatures {
+    ($($p:ident)*) => {
+        signatures!(@one);
+        signatures!(@more [] $($p)*);
+    };
+    (@more [$($done:ident)*] $next:ident $($rest:ident)*) => {
+        signatures!(@one $($done)* $next);
+        signatures!(@more [$($done)* $next] $($rest)*);
+    };
+    (@more [$($done:ident)*]) => {};
+    (@one $($p:ident)*) => {
+        impl<R: RetDecl, $($p: CParam),*> Signature for (R, $($p,)*) {
+            const INFO: SigInfo = SigInfo {
+                sig: &Sig::new(R::RET_BTF, &[$($p::PARAM),*]),
+                args: &[$($p::ARG),*],
+                implies: R::RET.implies$(.union($p::IMPLIES))*,
+                ret: R::RET,
+                trivial: check::trivial_signature(<[ArgInfo]>::len(&[$($p::ARG),*]), R::RET)
+                    $(&& $p::TRIVIAL)*,
+            };
+        }
+    };
+}
+
+signatures!(P0 P1 P2 P3 P4 P5 P6 P7 P8 P9 P10 P11 P12 P13 P14 P15);
+
 /// A kfunc as declared.
 pub struct Decl {
     /// Its C signature, as the BTF step describes it.
     pub sig: Kfunc,
+    /// What its types say.
+    pub info: &'static SigInfo,
     /// The flags of its `#[flags(...)]`.
     pub explicit: KfuncFlags,
     /// Its flags: written, and implied by its types.
     pub flags: KfuncFlags,
-    /// What its return type says.
-    pub ret: RetInfo,
     /// Whether it is an `unsafe fn` (its body vouching for raw pointers
     /// and for written reference flags).
     pub is_unsafe: bool,
-    /// What each of its Rust parameters says, for each C parameter (a
-    /// `Mem<'_>` is two).
-    pub args: &'static [ArgInfo],
     /// Whether it is in the build (not removed by its `#[cfg]`).
     pub enabled: bool,
     /// The words of its entry in a set's `.BTF_ids` ([`word`]), read by
@@ -77,30 +174,50 @@ pub struct Decl {
 }
 
 impl Decl {
+    /// Kfunc `name`, whose C parameters are named `params` and whose types
+    /// say `info`, with the flags `explicit` of its `#[flags(...)]`.
+    pub const fn new(
+        name: &'static str,
+        params: &'static [&'static str],
+        info: &'static SigInfo,
+        explicit: KfuncFlags,
+        is_unsafe: bool,
+    ) -> Self {
+        let flags = explicit.union(info.implies);
+        Self {
+            sig: Kfunc {
+                name,
+                params,
+                sig: info.sig,
+            },
+            info,
+            explicit,
+            flags,
+            is_unsafe,
+            enabled: true,
+            word: word(true, flags),
+        }
+    }
+
     /// A kfunc its `#[cfg]` removed from the build.
     pub const DISABLED: Self = Self {
-        sig: Kfunc {
-            name: "",
-            ret: &Type::Void,
-            params: &[],
-        },
-        explicit: KfuncFlags::empty(),
-        flags: KfuncFlags::empty(),
-        ret: RetInfo {
-            implies: KfuncFlags::empty(),
-            never_null: false,
-            raw: false,
-        },
-        is_unsafe: false,
-        args: &[],
         enabled: false,
         word: word(false, KfuncFlags::empty()),
+        ..Self::new(
+            "",
+            &[],
+            &<((),) as Signature>::INFO,
+            KfuncFlags::empty(),
+            false,
+        )
     };
 }
 
 /// One entry of a kfunc set, or a kfunc of a destructor list.
 pub struct Entry {
-    decl: &'static Decl,
+    /// The kfunc's declaration, a copy: a reference would cost a promoted
+    /// constant per entry, and walks through it when the set is checked.
+    decl: Decl,
     /// The kfunc's name (its `Decl`'s, unless it is configured out).
     name: &'static str,
     /// Declared by this entry (not a `fn name;` entry naming a kfunc of
@@ -114,12 +231,13 @@ pub struct Entry {
 
 impl Entry {
     /// The entry of a kfunc declared in the set.
-    pub const fn declared(decl: &'static Decl) -> Self {
+    pub const fn declared(decl: Decl) -> Self {
+        let (name, enabled) = (decl.sig.name, decl.enabled);
         Self {
             decl,
-            name: decl.sig.name,
+            name,
             here: true,
-            enabled: decl.enabled,
+            enabled,
             extra: KfuncFlags::empty(),
         }
     }
@@ -127,17 +245,13 @@ impl Entry {
     /// A `fn name;` entry: kfunc `name`, declared as `decl` in another set
     /// of the module, in the build if `enabled` (its own `#[cfg]`), with the
     /// flags `extra` added for this set.
-    pub const fn named(
-        decl: &'static Decl,
-        name: &'static str,
-        enabled: bool,
-        extra: KfuncFlags,
-    ) -> Self {
+    pub const fn named(decl: Decl, name: &'static str, enabled: bool, extra: KfuncFlags) -> Self {
+        let enabled = enabled && decl.enabled;
         Self {
             decl,
             name,
             here: false,
-            enabled: enabled && decl.enabled,
+            enabled,
             extra,
         }
     }
@@ -173,14 +287,22 @@ pub const fn check(what: &str, entries: &[Entry], is_set: bool) -> Result<usize,
     let (mut n, mut i, mut rest) = (0, 0, entries);
     while let [e, more @ ..] = rest {
         rest = more;
-        let d = e.decl;
+        let d = &e.decl;
         let err = if !e.here {
             match check::extra_flags(e.name, e.extra) {
                 None if e.enabled && listed_again(entries, i) => Some(check::twice(what, e.name)),
                 err => err,
             }
         } else if e.enabled {
-            check::kfunc(&d.sig, d.flags, d.explicit, d.ret, d.is_unsafe, d.args)
+            check::kfunc(
+                &d.sig,
+                d.flags,
+                d.explicit,
+                d.info.ret,
+                d.is_unsafe,
+                d.info.args,
+                d.info.trivial,
+            )
         } else {
             None
         };
@@ -216,28 +338,53 @@ const fn listed_again(entries: &[Entry], at: usize) -> bool {
     false
 }
 
-/// The size of the signature records of the kfuncs declared by `entries`.
-pub const fn records_len(entries: &[Entry]) -> usize {
+/// The signatures of the kfuncs declared by `entries`, for their record.
+pub const fn signatures(entries: &[Entry]) -> SigTable {
+    let (mut table, mut entries) = (SigTable::EMPTY, entries);
+    while let [e, rest @ ..] = entries {
+        if e.here && e.enabled {
+            table.add(e.decl.sig.sig);
+        }
+        entries = rest;
+    }
+    table
+}
+
+/// The size of the signature record of the kfuncs declared by `entries`,
+/// whose [`signatures`] are `table` (none if they declare none).
+pub const fn records_len(entries: &[Entry], table: &SigTable) -> usize {
     let (mut len, mut entries) = (0, entries);
     while let [e, rest @ ..] = entries {
         if e.here && e.enabled {
-            len += e.decl.sig.encoded_len();
+            len += e.decl.sig.body_len();
         }
         entries = rest;
     }
-    len
+    if len == 0 {
+        0
+    } else {
+        record::HEADER_LEN + table.encoded_len() + len
+    }
 }
 
-/// The signature records of the kfuncs declared by `entries`, one after
-/// another as the BTF step reads them; `N` must be [`records_len`].
-pub const fn records<const N: usize>(entries: &[Entry]) -> [u8; N] {
-    let (mut buf, mut at, mut entries) = ([0; N], 0, entries);
+/// The signature record of the kfuncs declared by `entries`, as the BTF
+/// step reads it; `table` must be their [`signatures`] and `N` their
+/// [`records_len`].
+pub const fn records<const N: usize>(entries: &[Entry], table: &SigTable) -> [u8; N] {
+    let mut buf = [0; N];
+    if N == 0 {
+        return buf;
+    }
+    let (mut at, mut entries) = (record::begin_kfuncs(&mut buf, 0, table), entries);
     while let [e, rest @ ..] = entries {
         if e.here && e.enabled {
-            at = e.decl.sig.encode_at(&mut buf, at);
+            at = e.decl.sig.encode_body_at(&mut buf, at, table);
         }
         entries = rest;
     }
-    assert!(at == N, "signature records size mismatch");
+    assert!(
+        record::end_record(&mut buf, 0, at) == N,
+        "signature records size mismatch"
+    );
     buf
 }

@@ -45,7 +45,7 @@ macro_rules! kfunc_dtors {
         const _: usize = $crate::__kfunc_entries!(
             ::core::stringify!($name),
             false,
-            &[$($crate::decl::Entry::declared(&$dtor::DECL)),+]
+            &[$($crate::decl::Entry::declared($dtor::DECL)),+]
         );
 
         // BTF_ID_LIST(name) of BTF_ID(struct, type), BTF_ID(func, dtor)

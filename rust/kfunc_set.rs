@@ -18,12 +18,12 @@
 //! - compile-time checks: every parameter and the return type are kfunc
 //!   types, the flags fit the signature ([`check`](crate::check)), with
 //!   errors naming the kfunc and the parameter;
-//! - its signature record (see [`record`](crate::record)), from which the
-//!   BTF step writes the kfunc's BTF.
+//! - its part of the set's signature record (see [`record`](crate::record)),
+//!   from which the BTF step writes the kfunc's BTF.
 //!
-//! The set checks its kfuncs' declarations and writes their records in one
-//! constant and one static ([`decl`](crate::decl)): the compiler's const
-//! evaluator is slow, and a module may declare hundreds of kfuncs.
+//! The set checks its kfuncs' declarations and writes their record in a
+//! few constants and one static ([`decl`](crate::decl)): the compiler's
+//! const evaluator is slow, and a module may declare hundreds of kfuncs.
 
 /// Declares kfuncs and the [`KfuncSet`](crate::KfuncSet) holding them.
 ///
@@ -217,7 +217,7 @@ macro_rules! __kfunc_set_item {
 #[macro_export]
 macro_rules! __kfunc_set_entry {
     ($k:ident $attrs:tt [$body:tt]) => {
-        $crate::decl::Entry::declared(&$k::DECL)
+        $crate::decl::Entry::declared($k::DECL)
     };
     ($k:ident [$($a:tt)*]) => {
         $crate::__kfunc_entry!(named $k [$($a)*])
@@ -249,11 +249,22 @@ macro_rules! __kfunc_set_zip {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __kfunc_set_define {
-    ($attrs:tt [$vis:tt [$k:ident fn] ($($params:tt)*) $ret:tt $body:tt]) => {
-        $crate::__kfunc_define! { $attrs $vis [] false $k [$($params)*] $ret $body }
+    // (Straight to `__kfunc_define!`'s attributes: a call less per kfunc.)
+    ([$($attrs:tt)*] [$vis:tt [$k:ident fn] $params:tt [] $body:tt]) => {
+        $crate::__kfunc_define! { @attrs [] [] [] $($attrs)* @then $vis [] false $k $params [()] $body }
     };
-    ($attrs:tt [$vis:tt [$k:ident fn unsafe] ($($params:tt)*) $ret:tt $body:tt]) => {
-        $crate::__kfunc_define! { $attrs $vis [unsafe] true $k [$($params)*] $ret $body }
+    ([$($attrs:tt)*] [$vis:tt [$k:ident fn] $params:tt [$ret:tt] $body:tt]) => {
+        $crate::__kfunc_define! { @attrs [] [] [] $($attrs)* @then $vis [] false $k $params [$ret] $body }
+    };
+    ([$($attrs:tt)*] [$vis:tt [$k:ident fn unsafe] $params:tt [] $body:tt]) => {
+        $crate::__kfunc_define! {
+            @attrs [] [] [] $($attrs)* @then $vis [unsafe] true $k $params [()] $body
+        }
+    };
+    ([$($attrs:tt)*] [$vis:tt [$k:ident fn unsafe] $params:tt [$ret:tt] $body:tt]) => {
+        $crate::__kfunc_define! {
+            @attrs [] [] [] $($attrs)* @then $vis [unsafe] true $k $params [$ret] $body
+        }
     };
     ($attrs:tt [$vis:tt [$k:ident $($w:tt)*] $($rest:tt)*]) => {
         ::core::compile_error!(::core::concat!(
@@ -281,7 +292,7 @@ macro_rules! __kfunc_set_names {
     (@set $attrs:tt $vis:tt $set:ident $filter:tt $([$k:ident $($w:ident)*])+) => {
         $crate::__kfunc_set_entries! {
             @set $attrs $vis $set $filter
-            @done [$( ($k ($crate::decl::Entry::declared(&$k::DECL)) ($k::DECL.word)) )+]
+            @done [$( ($k ($crate::decl::Entry::declared($k::DECL)) ($k::DECL.word)) )+]
         }
     };
 }
@@ -405,11 +416,13 @@ macro_rules! __kfunc_set_entries {
 macro_rules! __kfunc_entries {
     ($what:expr, $is_set:literal, $entries:expr) => {{
         const ENTRIES: &[$crate::decl::Entry] = $entries;
-        const RECORDS_LEN: usize = $crate::decl::records_len(ENTRIES);
+        const SIGNATURES: $crate::record::SigTable = $crate::decl::signatures(ENTRIES);
+        const RECORDS_LEN: usize = $crate::decl::records_len(ENTRIES, &SIGNATURES);
 
         #[used]
         #[link_section = $crate::__kfunc_rs_record_section!()]
-        static RECORDS: [u8; RECORDS_LEN] = $crate::decl::records::<RECORDS_LEN>(ENTRIES);
+        static RECORDS: [u8; RECORDS_LEN] =
+            $crate::decl::records::<RECORDS_LEN>(ENTRIES, &SIGNATURES);
 
         match $crate::decl::check($what, ENTRIES, $is_set) {
             ::core::result::Result::Ok(n) => n,
@@ -427,7 +440,7 @@ macro_rules! __kfunc_entry {
         $crate::__kfunc_entry!(@named $k [true] [$crate::KfuncFlags::empty()] $($a)*)
     };
     (@named $k:ident [$($en:tt)*] [$($fl:tt)*]) => {
-        $crate::decl::Entry::named(&$k::DECL, ::core::stringify!($k), $($en)*, $($fl)*)
+        $crate::decl::Entry::named($k::DECL, ::core::stringify!($k), $($en)*, $($fl)*)
     };
     (@named $k:ident $en:tt [$($fl:tt)*] #[flags($($f:ident)|+)] $($rest:tt)*) => {
         $crate::__kfunc_entry!(@named $k $en [$($fl)* $(.union($crate::KfuncFlags::$f))+] $($rest)*)
@@ -458,13 +471,13 @@ macro_rules! __kfunc_define {
     ([$($attrs:tt)*] [$vis:vis] [$($unsafe:tt)?] $is_unsafe:literal $name:ident [$($params:tt)*] [] $body:tt) => {
         $crate::__kfunc_define! {
             @attrs [] [] [] $($attrs)*
-            @then [$vis] [$($unsafe)?] $is_unsafe $name [$($params)*] [()] $body
+            @then [$vis] [$($unsafe)?] $is_unsafe $name ($($params)*) [()] $body
         }
     };
     ([$($attrs:tt)*] [$vis:vis] [$($unsafe:tt)?] $is_unsafe:literal $name:ident [$($params:tt)*] [$ret:tt] $body:tt) => {
         $crate::__kfunc_define! {
             @attrs [] [] [] $($attrs)*
-            @then [$vis] [$($unsafe)?] $is_unsafe $name [$($params)*] [$ret] $body
+            @then [$vis] [$($unsafe)?] $is_unsafe $name ($($params)*) [$ret] $body
         }
     };
 
@@ -479,7 +492,7 @@ macro_rules! __kfunc_define {
     // `#[cfg_attr(pred, flags(...))]`: flags where `pred` holds (such as
     // `kfunc_flag = "SPINLOCK_SAFE"`, for a flag only some kernels have).
     (@attrs $keep:tt $cfg:tt [$($flags:tt)*] #[cfg_attr($p:meta, flags $f:tt)] $($rest:tt)*) => {
-        $crate::__kfunc_define! { @attrs $keep $cfg [$($flags)* {$p} $f] $($rest)* }
+        $crate::__kfunc_define! { @attrs $keep $cfg [$($flags)* {{$p} $f}] $($rest)* }
     };
     (@attrs $keep:tt [$($cfg:tt)*] $flags:tt #[cfg($($c:tt)*)] $($rest:tt)*) => {
         $crate::__kfunc_define! { @attrs $keep [$($cfg)* ($($c)*)] $flags $($rest)* }
@@ -487,10 +500,10 @@ macro_rules! __kfunc_define {
     (@attrs [$($keep:tt)*] $cfg:tt $flags:tt #[$($a:tt)*] $($rest:tt)*) => {
         $crate::__kfunc_define! { @attrs [$($keep)* #[$($a)*]] $cfg $flags $($rest)* }
     };
-    (@attrs $keep:tt $cfg:tt $flags:tt @then [$vis:vis] $unsafe:tt $is_unsafe:literal $name:ident [$($params:tt)*] [$ret:tt] $body:tt) => {
+    (@attrs $keep:tt $cfg:tt $flags:tt @then [$vis:vis] $unsafe:tt $is_unsafe:literal $name:ident ($($params:tt)*) [$ret:tt] $body:tt) => {
         $crate::__kfunc_params! {
             @ctx [$keep $cfg $flags [$vis] $unsafe $is_unsafe $name [$ret] $body]
-            [] [] [] [] [] [] []
+            [] [] [] [] [] []
             $($params)*
         }
     };
@@ -498,54 +511,44 @@ macro_rules! __kfunc_define {
 
 /// Lowers a kfunc's Rust parameters to C parameters, collecting for each:
 /// the C parameters, the conversion to the Rust type, the Rust parameter,
-/// the signature record entries, the implied flags, whether it is an
-/// iterator state, and the type to check.
+/// the C parameters' names and types (for its [`Signature`]), and the type
+/// to check.
+///
+/// [`Signature`]: crate::decl::Signature
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __kfunc_params {
     // `name: Mem<'_>`: `void *name, u32 name__sz`.
-    (@ctx $ctx:tt $raw:tt $conv:tt $typed:tt $rec:tt $imp:tt $state:tt $chk:tt
+    (@ctx $ctx:tt $raw:tt $conv:tt $typed:tt $names:tt $ctys:tt $chk:tt
      $p:ident : Mem < $lt:lifetime > $(, $($rest:tt)*)?) => {
         $crate::__kfunc_params! {
-            @mem [Mem "__sz" $lt] @ctx $ctx $raw $conv $typed $rec $imp $state $chk $p $($($rest)*)?
+            @mem [Mem MemSize] @ctx $ctx $raw $conv $typed $names $ctys $chk $p $($($rest)*)?
         }
     };
     // `name: MemK<'_>`: `void *name, u32 name__szk`.
-    (@ctx $ctx:tt $raw:tt $conv:tt $typed:tt $rec:tt $imp:tt $state:tt $chk:tt
+    (@ctx $ctx:tt $raw:tt $conv:tt $typed:tt $names:tt $ctys:tt $chk:tt
      $p:ident : MemK < $lt:lifetime > $(, $($rest:tt)*)?) => {
         $crate::__kfunc_params! {
-            @mem [MemK "__szk" $lt] @ctx $ctx $raw $conv $typed $rec $imp $state $chk $p $($($rest)*)?
+            @mem [MemK MemSizeK] @ctx $ctx $raw $conv $typed $names $ctys $chk $p $($($rest)*)?
         }
     };
-    (@mem [$mem:ident $suffix:literal $lt:lifetime]
-     @ctx $ctx:tt [$($raw:tt)*] [$($conv:tt)*] [$($typed:tt)*] [$($rec:tt)*] $imp:tt [$($state:tt)*] $chk:tt
+    (@mem [$mem:ident $size:ident]
+     @ctx $ctx:tt [$($raw:tt)*] [$($conv:tt)*] [$($typed:tt)*] [$($names:tt)*] [$($ctys:tt)*] $chk:tt
      $p:ident $($rest:tt)*) => {
         $crate::__kfunc_params! {
             @ctx $ctx
             [$($raw)* $p: *mut ::core::ffi::c_void, size: u32,]
             // SAFETY: the verifier checked that `$p` is valid for `size` bytes.
             [$($conv)* let $p = unsafe { $crate::$mem::from_raw($p, size) };]
-            [$($typed)* ($p mem $mem)]
-            [$($rec)*
-                $crate::record::Param {
-                    name: $crate::record::strip_raw(::core::stringify!($p)),
-                    suffix: "",
-                    ty: &<*mut ::core::ffi::c_void as $crate::BtfType>::BTF,
-                },
-                $crate::record::Param {
-                    name: $crate::record::strip_raw(::core::stringify!($p)),
-                    suffix: $suffix,
-                    ty: &<u32 as $crate::BtfType>::BTF,
-                },
-            ]
-            $imp
-            [$($state)* $crate::arg::ArgInfo::MEM, $crate::arg::ArgInfo::MEM,]
+            [$($typed)* ($p $crate::$mem<'__k>)]
+            [$($names)* ::core::stringify!($p), ::core::stringify!($p),]
+            [$($ctys)* $crate::decl::MemPtr, $crate::decl::$size,]
             $chk
             $($rest)*
         }
     };
     // Any other `name: Type`: one C parameter of `<Type as KfuncArg>::Raw`.
-    (@ctx $ctx:tt [$($raw:tt)*] [$($conv:tt)*] [$($typed:tt)*] [$($rec:tt)*] [$($imp:tt)*] [$($state:tt)*] [$($chk:tt)*]
+    (@ctx $ctx:tt [$($raw:tt)*] [$($conv:tt)*] [$($typed:tt)*] [$($names:tt)*] [$($ctys:tt)*] [$($chk:tt)*]
      $p:ident : $t:ty $(, $($rest:tt)*)?) => {
         $crate::__kfunc_params! {
             @ctx $ctx
@@ -553,29 +556,21 @@ macro_rules! __kfunc_params {
             // SAFETY: the verifier checked `$p` against the kfunc's BTF,
             // which describes `$t`'s raw form and annotation.
             [$($conv)* let $p = unsafe { <$t as $crate::KfuncArg>::from_raw($p) };]
-            [$($typed)* ($p arg $t)]
-            [$($rec)* $crate::record::Param {
-                name: $crate::record::strip_raw(::core::stringify!($p)),
-                suffix: <$t as $crate::KfuncArg>::SUFFIX,
-                ty: <$t as $crate::KfuncArg>::BTF,
-            },]
-            [$($imp)* .union(<$t as $crate::KfuncArg>::IMPLIES)]
-            [$($state)* <$t as $crate::decl::ArgDecl>::ARG,]
+            [$($typed)* ($p <$t as $crate::KfuncArg>::Bound<'__k>)]
+            [$($names)* ::core::stringify!($p),]
+            [$($ctys)* $t,]
             [$($chk)* ($p $t)]
             $($($rest)*)?
         }
     };
     // All lowered: the kfunc.
     (@ctx [[$($keep:tt)*] [$( ($($cfg:tt)*) )*] [$($flags:tt)*] [$vis:vis] [$($unsafe:tt)?] $is_unsafe:literal $name:ident [$ret:tt] $body:tt]
-     [$($raw:tt)*] [$($conv:tt)*] [$( ($tp:ident $tk:ident $($tt:tt)*) )*] [$($rec:tt)*] [$($imp:tt)*] [$($info:tt)*]
+     [$($raw:tt)*] [$($conv:tt)*] [$( ($tp:ident $($tb:tt)*) )*] [$($names:tt)*] [$($ctys:tt)*]
      [$( ($cp:ident $ct:tt) )*]) => {
         $($keep)*
         $(#[cfg($($cfg)*)])*
-        ///
-        /// # Safety
-        ///
-        /// A kfunc: called by BPF programs with arguments the verifier
-        /// checked against the kfunc's BTF.
+        #[doc = "\n# Safety\n\nA kfunc: called by BPF programs with arguments the verifier checked \
+                 against the kfunc's BTF."]
         #[unsafe(no_mangle)]
         #[inline(never)]
         // The C signature decides; `check.rs` enforces the kernel's limit.
@@ -588,7 +583,7 @@ macro_rules! __kfunc_params {
             #[inline(always)]
             #[allow(non_snake_case, clippy::too_many_arguments)]
             $($unsafe)? fn __kfunc_rs_body<'__k>(
-                $($tp: $crate::__kfunc_bound!('__k; $tk $($tt)*)),*
+                $($tp: $($tb)*),*
             ) -> $ret $body
 
             $($conv)*
@@ -615,24 +610,13 @@ macro_rules! __kfunc_params {
             pub const DECL: $crate::decl::Decl = {
                 $(let _ = Self::$cp::<$ct>;)*
                 let _ = Self::r#return::<$ret>;
-                let explicit = $crate::__kfunc_flags!($name; $($flags)*);
-                let flags = explicit
-                    $($imp)*
-                    .union(<$ret as $crate::KfuncRet>::IMPLIES);
-                $crate::decl::Decl {
-                    sig: $crate::record::Kfunc {
-                        name: ::core::stringify!($name),
-                        ret: <$ret as $crate::decl::RetDecl>::RET_BTF,
-                        params: &[$($rec)*],
-                    },
-                    explicit,
-                    flags,
-                    ret: <$ret as $crate::decl::RetDecl>::RET,
-                    is_unsafe: $is_unsafe,
-                    args: &[$($info)*],
-                    enabled: true,
-                    word: $crate::decl::word(true, flags),
-                }
+                $crate::decl::Decl::new(
+                    ::core::stringify!($name),
+                    &[$($names)*],
+                    &<($ret, $($ctys)*) as $crate::decl::Signature>::INFO,
+                    $crate::KfuncFlags::empty()$(.union($crate::__kfunc_flags!($name; $flags)))*,
+                    $is_unsafe,
+                )
             };
         }
 
@@ -644,38 +628,25 @@ macro_rules! __kfunc_params {
     };
 }
 
-/// The type a kfunc body gets for a parameter, with lifetime `$l`.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __kfunc_bound {
-    ($l:lifetime; mem $mem:ident) => { $crate::$mem<$l> };
-    ($l:lifetime; arg $t:tt) => { <$t as $crate::KfuncArg>::Bound<$l> };
-}
-
-/// The flags of a kfunc, from the contents of its `#[flags(A | B)]`
-/// attributes.
+/// The flags of one `#[flags(A | B)]` attribute of a kfunc, from its
+/// contents: `(A | B)`, or `{{pred} (A | B)}` from a
+/// `#[cfg_attr(pred, flags(A | B))]`.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __kfunc_flags {
-    ($name:ident;) => {
-        $crate::KfuncFlags::empty()
+    ($name:ident; ($($flag:ident)|+)) => {
+        $crate::KfuncFlags::empty()$(.union($crate::KfuncFlags::$flag))+
     };
-    ($name:ident; ($($flag:ident)|+) $($rest:tt)*) => {
-        $crate::KfuncFlags::empty()
-            $(.union($crate::KfuncFlags::$flag))+
-            .union($crate::__kfunc_flags!($name; $($rest)*))
-    };
-    // From `#[cfg_attr(pred, flags(...))]`: the flags only where `pred`
-    // holds (elsewhere they are not even named, so they need not exist).
-    ($name:ident; {$p:meta} ($($flag:ident)|+) $($rest:tt)*) => {{
+    // The flags only where `pred` holds (elsewhere they are not even
+    // named, so they need not exist).
+    ($name:ident; {{$p:meta} ($($flag:ident)|+)}) => {{
         #[cfg($p)]
         let flags = $crate::KfuncFlags::empty()$(.union($crate::KfuncFlags::$flag))+;
         #[cfg(not($p))]
         let flags = $crate::KfuncFlags::empty();
         flags
-    }
-    .union($crate::__kfunc_flags!($name; $($rest)*))};
-    ($name:ident; $bad:tt $($rest:tt)*) => {
+    }};
+    ($name:ident; $bad:tt) => {
         ::core::compile_error!(::core::concat!(
             "kfunc `", ::core::stringify!($name),
             "`: write its flags as #[flags(ACQUIRE | RET_NULL)], KF_* names without the prefix"

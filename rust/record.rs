@@ -4,11 +4,12 @@
 //! kfuncs, structs and variables. The one definition of the format.
 //!
 //! pahole runs with `--lang_exclude=rust`, so Rust code has no BTF and
-//! resolve_btfids cannot resolve a Rust kfunc. For every kfunc,
-//! [`kfunc_set!`] places a record in the module's [`SECTION`]: the kfunc's
-//! name, its parameter names (with the verifier's suffixes) and the C shape
-//! of its parameter and return types. [`btf_struct!`] places one for each
-//! struct it declares, [`ksyms!`] one for each variable. The host tool
+//! resolve_btfids cannot resolve a Rust kfunc. For every kfunc set (and
+//! `kfunc_dtors!` list), [`kfunc_set!`] places a record in the module's
+//! [`SECTION`] with, for each kfunc, its name, its parameter names, and
+//! its signature: the C shape of its parameter and return types and the
+//! verifier's suffixes of the parameter names. [`btf_struct!`] places one
+//! for each struct it declares, [`ksyms!`] one for each variable. The host tool
 //! `kfunc-btf` (tools/kfunc-btf) reads them from the `.ko` and adds the
 //! matching BTF (FUNC, FUNC_PROTO, STRUCT, VAR, DATASEC) before
 //! resolve_btfids runs.
@@ -22,11 +23,13 @@
 //! kernel crate writes records with it and `kfunc-btf` reads them with its
 //! constants and tags, so the two cannot drift apart.
 //!
-//! # Format (version 3, little endian)
+//! # Format (version 4, little endian)
 //!
 //! ```text
 //! record  := "KFRS" version:u8 kind:u8 length:u32 body     length counts the whole record
-//! kfunc   := name:str ret:type count:u8 (name:str type)*   kind 1 (Kfunc)
+//! kfuncs  := count:u16 sig{count} kfunc+                kind 1 (Kfunc)
+//! sig     := count:u8 ret:type (suffix:str type){count}
+//! kfunc   := name:str sig:u16 name:str{sig's count}    sig: an index of the record's sigs
 //! struct  := name:str size:u32 count:u16 (name:str offset:u32 type)*   kind 2 (Struct)
 //! var     := name:str percpu:u8 type                       kind 3 (Var)
 //! str     := length:u16 bytes
@@ -39,6 +42,12 @@
 //!          | 5 name:str                         module struct, declared by btf_struct!
 //!          | 6 length:u32 type                  array
 //! ```
+//!
+//! A kfunc record holds one kfunc or more (a set's), and the distinct
+//! signatures they have, which each kfunc names by its index. A kfunc's
+//! parameter `i` is named `name[i]` + `suffix[i]` in BTF. A signature
+//! depends only on a kfunc's types: it is encoded once per Rust signature
+//! ([`Sig::new`]) and written once per record ([`SigTable`]).
 //!
 //! [`kfunc_set!`]: crate::kfunc_set
 //! [`btf_struct!`]: crate::btf_struct
@@ -58,13 +67,105 @@ pub const SECTION: &str = crate::__kfunc_rs_record_section!();
 /// The first bytes of every record.
 pub const MAGIC: [u8; 4] = *b"KFRS";
 /// The format version of this file.
-pub const VERSION: u8 = 3;
+pub const VERSION: u8 = 4;
 /// Bytes before a record's body: magic, version, kind, length.
 pub const HEADER_LEN: usize = 10;
 /// The most parameters a record may hold (the BTF limit of the kernel's
 /// own `MAX_BPF_FUNC_ARGS`); the target kernel's smaller limit is checked
 /// at compile time (see `check.rs` of the kernel crate).
 pub const MAX_PARAMS: usize = 12;
+
+// Records are built by the compiler's const evaluator, for every kfunc of
+// every build, and it pays for every statement it runs, a call costing
+// as much as a dozen: sizes are sums, not a dry run of the writer; the
+// writer's appends are macros, expanded in place; bytes are copied by
+// matching slices (no calls to `len` or indexing of the source) or, if
+// longer than a few, copied whole, names' lengths are counted as they are
+// written, a type's chain of pointers and arrays is a loop, not
+// recursion, what depends only on a kfunc's types is encoded once per
+// signature ([`Sig`]), and a set's kfuncs share one record.
+
+/// The bytes of a `&'static str`, without calling `str::as_bytes`.
+macro_rules! bytes {
+    ($s:expr) => {{
+        let s: &'static str = $s;
+        // SAFETY: `str` has the layout of `[u8]`: its UTF-8 bytes, which
+        // live as long.
+        unsafe { ::core::mem::transmute::<&'static str, &'static [u8]>(s) }
+    }};
+}
+
+/// Appends to `$buf` at `$pos`: a list of bytes `[...]`, or a `&[u8]`
+/// (byte by byte if short, else in one copy, which costs the evaluator
+/// about as much as eight bytes).
+macro_rules! put {
+    ($buf:ident, $pos:ident, [$($b:expr),+]) => {{
+        $( $buf[$pos] = $b; $pos += 1; )+
+    }};
+    ($buf:ident, $pos:ident, $s:expr) => {{
+        let mut s: &[u8] = $s;
+        if s.len() > 8 {
+            assert!($pos + s.len() <= $buf.len(), "signature record overflows its buffer");
+            // SAFETY: `s` and `$buf` do not overlap (`$buf` is borrowed
+            // mutably), and the assertion keeps the copy inside `$buf`.
+            unsafe {
+                ::core::ptr::copy_nonoverlapping(s.as_ptr(), $buf.as_mut_ptr().add($pos), s.len())
+            };
+            $pos += s.len();
+        } else {
+            while let [b, rest @ ..] = s {
+                $buf[$pos] = *b;
+                $pos += 1;
+                s = rest;
+            }
+        }
+    }};
+}
+
+/// Appends a little-endian `u16` or `u32`.
+macro_rules! put_le {
+    ($buf:ident, $pos:ident, u16, $v:expr) => {{
+        let v: u16 = $v;
+        put!($buf, $pos, [v as u8, (v >> 8) as u8])
+    }};
+    ($buf:ident, $pos:ident, u32, $v:expr) => {{
+        let v: u32 = $v;
+        put!(
+            $buf,
+            $pos,
+            [v as u8, (v >> 8) as u8, (v >> 16) as u8, (v >> 24) as u8]
+        )
+    }};
+}
+
+/// Appends a name: its length (`u16`) and its bytes, the two parts `$a`
+/// and `$b` (if given) written as one.
+macro_rules! put_name {
+    ($buf:ident, $pos:ident, $a:expr $(, $b:expr)?) => {{
+        let mut at = $pos;
+        $pos += 2;
+        put!($buf, $pos, bytes!($a));
+        $(put!($buf, $pos, bytes!($b));)?
+        let len = $pos - at - 2;
+        assert!(
+            len <= u16::MAX as usize,
+            "name too long for a signature record"
+        );
+        put_le!($buf, at, u16, len as u16);
+    }};
+}
+
+/// Appends a record's header, its length left 0 for [`end_record`].
+macro_rules! put_header {
+    ($buf:ident, $pos:ident, $kind:expr) => {{
+        let [m0, m1, m2, m3] = MAGIC;
+        put!(
+            $buf,
+            $pos,
+            [m0, m1, m2, m3, VERSION, $kind as u8, 0, 0, 0, 0]
+        );
+    }};
+}
 
 /// What a record describes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -247,12 +348,13 @@ impl Type {
     }
 }
 
-/// A kfunc parameter: its name as BTF will have it is `name` + `suffix`,
-/// the suffix being the verifier annotation its Rust type stands for
-/// (`__nullable`, `__k`, `__sz`, ...).
-#[derive(Debug)]
+/// A kfunc parameter, as BTF will name it: `name` + `suffix`, the suffix
+/// being the verifier annotation its Rust type stands for (`__nullable`,
+/// `__k`, `__sz`, ...). A view of one parameter of a [`Kfunc`]
+/// ([`Kfunc::param`]).
+#[derive(Clone, Copy, Debug)]
 pub struct Param {
-    /// The name as written in Rust.
+    /// The name as written in Rust, without the `r#` of a raw identifier.
     pub name: &'static str,
     /// The verifier annotation of the parameter's type, or `""`.
     pub suffix: &'static str,
@@ -289,9 +391,7 @@ impl Param {
 /// `name` without the `r#` of a Rust raw identifier (`r#type` is C's
 /// `type`).
 pub const fn strip_raw(name: &'static str) -> &'static str {
-    // (`from_utf8`, not `str::split_at`, which older kernels' MSRV does
-    // not allow in a `const fn`.)
-    match name.as_bytes() {
+    match bytes!(name) {
         [b'r', b'#', rest @ ..] => match core::str::from_utf8(rest) {
             Ok(s) => s,
             Err(_) => name,
@@ -311,19 +411,195 @@ pub struct Field {
     pub ty: &'static Type,
 }
 
+/// The C type and verifier annotation of a kfunc parameter, as a [`Sig`]
+/// has them.
+#[derive(Debug)]
+pub struct SigParam {
+    /// The verifier annotation of the parameter's type, or `""`.
+    pub suffix: &'static str,
+    /// The C type.
+    pub ty: &'static Type,
+}
+
+/// The most bytes a [`Sig`]'s encoding may take.
+pub const SIG_CAPACITY: usize = 2048;
+
+/// What a kfunc's record says of its types: its return type and the C
+/// type and annotation of each parameter, with the record's `sig` part
+/// encoded once, when the `Sig` is made ([`Sig::new`]).
+pub struct Sig {
+    /// The return type.
+    pub ret: &'static Type,
+    /// The C parameters, in order.
+    pub params: &'static [SigParam],
+    /// The encoding (`sig` but its count), in its first `len` bytes.
+    bytes: [u8; SIG_CAPACITY],
+    len: usize,
+    /// A 128-bit hash of the encoding, which tells signatures apart
+    /// without comparing their bytes ([`Sig::same`]).
+    id: u128,
+}
+
+impl core::fmt::Debug for Sig {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Sig")
+            .field("ret", &self.ret)
+            .field("params", &self.params)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sig {
+    /// The signature with these types, encoded.
+    pub const fn new(ret: &'static Type, params: &'static [SigParam]) -> Self {
+        let mut len = ret.encoded_len();
+        let mut rest = params;
+        while let [p, more @ ..] = rest {
+            len += 2 + bytes!(p.suffix).len() + p.ty.encoded_len();
+            rest = more;
+        }
+        assert!(
+            len <= SIG_CAPACITY,
+            "kfunc signature too long for a signature record (its type names take over 2 KiB)"
+        );
+        let mut bytes = [0; SIG_CAPACITY];
+        let mut pos = ret.encode_at(&mut bytes, 0);
+        let mut rest = params;
+        while let [p, more @ ..] = rest {
+            put_name!(bytes, pos, p.suffix);
+            pos = p.ty.encode_at(&mut bytes, pos);
+            rest = more;
+        }
+        // 128-bit FNV-1a, over the encoding and its length.
+        let mut id: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d ^ pos as u128;
+        let mut i = 0;
+        while i < pos {
+            id = (id ^ bytes[i] as u128).wrapping_mul(0x0000_0000_0100_0000_0000_0000_0000_013b);
+            i += 1;
+        }
+        Self {
+            ret,
+            params,
+            bytes,
+            len: pos,
+            id,
+        }
+    }
+
+    /// Whether `self` and `other` encode the same. By their lengths and
+    /// 128-bit hashes, not their bytes, which the const evaluator would
+    /// pay for kfunc after kfunc: two of a record's at most
+    /// [`SIG_TABLE_CAPACITY`] signatures collide with a chance below
+    /// 2^-109, as do two of rustc's own 128-bit fingerprints, which its
+    /// incremental compilation trusts alike.
+    const fn same(&self, other: &Sig) -> bool {
+        self.id == other.id && self.len == other.len
+    }
+}
+
+/// The most signatures a kfunc record may hold.
+pub const SIG_TABLE_CAPACITY: usize = 256;
+
+/// The slots of a [`SigTable`]'s hash index: a power of two, twice its
+/// capacity.
+const SIG_TABLE_SLOTS: usize = 2 * SIG_TABLE_CAPACITY;
+
+/// The distinct signatures of a kfunc record's kfuncs, in the order of
+/// their first use ([`SigTable::add`]), indexed by their hashes so that
+/// finding one costs the same whatever their number.
+pub struct SigTable {
+    sigs: [Option<&'static Sig>; SIG_TABLE_CAPACITY],
+    len: usize,
+    /// Open addressing on the low bits of the hashes: 0 for a free slot,
+    /// else the index in `sigs` plus one.
+    slots: [u16; SIG_TABLE_SLOTS],
+}
+
+impl SigTable {
+    /// No signatures.
+    pub const EMPTY: Self = Self {
+        sigs: [None; SIG_TABLE_CAPACITY],
+        len: 0,
+        slots: [0; SIG_TABLE_SLOTS],
+    };
+
+    /// Adds `sig`, if the table does not have it.
+    pub const fn add(&mut self, sig: &'static Sig) {
+        let (slot, found) = self.slot(sig);
+        if found.is_none() {
+            assert!(
+                self.len < SIG_TABLE_CAPACITY,
+                "too many kfunc signatures for one signature record"
+            );
+            self.sigs[self.len] = Some(sig);
+            self.len += 1;
+            self.slots[slot] = self.len as u16;
+        }
+    }
+
+    /// The index of `sig`, if the table has it.
+    const fn find(&self, sig: &Sig) -> Option<usize> {
+        self.slot(sig).1
+    }
+
+    /// The slot of `sig`'s hash index that has it, or the free one where
+    /// it would go, and its index if it is there.
+    const fn slot(&self, sig: &Sig) -> (usize, Option<usize>) {
+        let mut slot = sig.id as usize % SIG_TABLE_SLOTS;
+        loop {
+            match self.slots[slot] {
+                0 => return (slot, None),
+                n => {
+                    if let Some(s) = self.sigs[n as usize - 1] {
+                        if s.same(sig) {
+                            return (slot, Some(n as usize - 1));
+                        }
+                    }
+                }
+            }
+            slot = (slot + 1) % SIG_TABLE_SLOTS;
+        }
+    }
+
+    /// The size of the table in a kfunc record.
+    pub const fn encoded_len(&self) -> usize {
+        let mut len = 2;
+        let mut i = 0;
+        while i < self.len {
+            if let Some(s) = self.sigs[i] {
+                len += 1 + s.len;
+            }
+            i += 1;
+        }
+        len
+    }
+
+    /// Writes the table at `pos` of `buf`; returns the position after it.
+    const fn encode_at(&self, buf: &mut [u8], mut pos: usize) -> usize {
+        put_le!(buf, pos, u16, self.len as u16);
+        let mut i = 0;
+        while i < self.len {
+            if let Some(s) = self.sigs[i] {
+                put!(buf, pos, [s.params.len() as u8]);
+                put!(buf, pos, s.bytes.split_at(s.len).0);
+            }
+            i += 1;
+        }
+        pos
+    }
+}
+
 /// The signature of one kfunc.
 ///
 /// # Examples
 ///
 /// ```
-/// use kfunc::record::{Kfunc, Param, Type};
+/// use kfunc::record::{Kfunc, Sig, SigParam, Type};
 ///
 /// const U32: Type = Type::Int { size: 4, signed: false, name: "u32" };
-/// const K: Kfunc = Kfunc {
-///     name: "my_kfunc",
-///     ret: &Type::Void,
-///     params: &[Param { name: "x", suffix: "__k", ty: &U32 }],
-/// };
+/// const SIG: Sig = Sig::new(&Type::Void, &[SigParam { suffix: "__k", ty: &U32 }]);
+/// const K: Kfunc = Kfunc { name: "my_kfunc", params: &["x"], sig: &SIG };
+/// assert_eq!(K.param(0).name, "x");
 /// const LEN: usize = K.encoded_len();
 /// static RECORD: [u8; LEN] = K.encode::<LEN>();
 /// assert_eq!(&RECORD[..4], b"KFRS");
@@ -332,10 +608,11 @@ pub struct Field {
 pub struct Kfunc {
     /// The kfunc's symbol name.
     pub name: &'static str,
-    /// The return type.
-    pub ret: &'static Type,
-    /// The C parameters, in order.
-    pub params: &'static [Param],
+    /// The names of its C parameters as written in Rust (`r#type` is C's
+    /// `type`), without their suffixes, which `sig` has.
+    pub params: &'static [&'static str],
+    /// Its types.
+    pub sig: &'static Sig,
 }
 
 /// The layout of one module struct, as [`btf_struct!`](crate::btf_struct)
@@ -389,88 +666,10 @@ pub struct Var {
     pub ty: &'static Type,
 }
 
-// Records are built by the compiler's const evaluator, for every kfunc of
-// every build, and it pays for every statement it runs, a call costing
-// as much as a dozen: sizes are sums, not a dry run of the writer; the
-// writer's appends are macros, expanded in place; bytes are copied by
-// matching slices (no calls to `len` or indexing of the source), names'
-// lengths are counted as they are written, and a type's chain of
-// pointers and arrays is a loop, not recursion.
-
-/// The bytes of a `&'static str`, without calling `str::as_bytes`.
-macro_rules! bytes {
-    ($s:expr) => {{
-        let s: &'static str = $s;
-        // SAFETY: `str` has the layout of `[u8]`: its UTF-8 bytes, which
-        // live as long.
-        unsafe { ::core::mem::transmute::<&'static str, &'static [u8]>(s) }
-    }};
-}
-
-/// Appends to `$buf` at `$pos`: a list of bytes `[...]`, or a `&[u8]`.
-macro_rules! put {
-    ($buf:ident, $pos:ident, [$($b:expr),+]) => {{
-        $( $buf[$pos] = $b; $pos += 1; )+
-    }};
-    ($buf:ident, $pos:ident, $s:expr) => {{
-        let mut s: &[u8] = $s;
-        while let [b, rest @ ..] = s {
-            $buf[$pos] = *b;
-            $pos += 1;
-            s = rest;
-        }
-    }};
-}
-
-/// Appends a little-endian `u16` or `u32`.
-macro_rules! put_le {
-    ($buf:ident, $pos:ident, u16, $v:expr) => {{
-        let v: u16 = $v;
-        put!($buf, $pos, [v as u8, (v >> 8) as u8])
-    }};
-    ($buf:ident, $pos:ident, u32, $v:expr) => {{
-        let v: u32 = $v;
-        put!(
-            $buf,
-            $pos,
-            [v as u8, (v >> 8) as u8, (v >> 16) as u8, (v >> 24) as u8]
-        )
-    }};
-}
-
-/// Appends a name: its length (`u16`) and its bytes, the two parts `$a`
-/// and `$b` (if given) written as one.
-macro_rules! put_name {
-    ($buf:ident, $pos:ident, $a:expr $(, $b:expr)?) => {{
-        let mut at = $pos;
-        $pos += 2;
-        put!($buf, $pos, bytes!($a));
-        $(put!($buf, $pos, bytes!($b));)?
-        let len = $pos - at - 2;
-        assert!(
-            len <= u16::MAX as usize,
-            "name too long for a signature record"
-        );
-        put_le!($buf, at, u16, len as u16);
-    }};
-}
-
-/// Appends a record's header, its length left 0 for [`end_record`].
-macro_rules! put_header {
-    ($buf:ident, $pos:ident, $kind:expr) => {{
-        let [m0, m1, m2, m3] = MAGIC;
-        put!(
-            $buf,
-            $pos,
-            [m0, m1, m2, m3, VERSION, $kind as u8, 0, 0, 0, 0]
-        );
-    }};
-}
-
 /// Ends the record that began at `start` and ends at `end`: writes its
 /// length into its header (sizing it again would double the work);
 /// returns `end`.
-const fn end_record(buf: &mut [u8], start: usize, end: usize) -> usize {
+pub const fn end_record(buf: &mut [u8], start: usize, end: usize) -> usize {
     let len = end - start;
     assert!(len <= u32::MAX as usize, "signature record too long");
     let mut at = start + MAGIC.len() + 2;
@@ -567,36 +766,91 @@ record_impl!(Struct, "struct");
 record_impl!(Var, "variable");
 
 impl Kfunc {
-    /// The size of this kfunc's record.
+    /// The number of C parameters.
+    pub const fn param_count(&self) -> usize {
+        self.sig.params.len()
+    }
+
+    /// C parameter `i`.
+    pub const fn param(&self, i: usize) -> Param {
+        let p = &self.sig.params[i];
+        Param {
+            name: strip_raw(self.params[i]),
+            suffix: p.suffix,
+            ty: p.ty,
+        }
+    }
+
+    /// The return type.
+    pub const fn ret(&self) -> &'static Type {
+        self.sig.ret
+    }
+
+    /// The signatures of a record of this kfunc alone.
+    const fn table(&self) -> SigTable {
+        let mut table = SigTable::EMPTY;
+        table.add(self.sig);
+        table
+    }
+
+    /// The size of a record of this kfunc alone.
     pub const fn encoded_len(&self) -> usize {
-        let mut len = HEADER_LEN + 2 + bytes!(self.name).len() + self.ret.encoded_len() + 1;
-        let mut params = self.params;
-        while let [p, rest @ ..] = params {
-            len += 2 + bytes!(p.name).len() + bytes!(p.suffix).len() + p.ty.encoded_len();
-            params = rest;
+        HEADER_LEN + self.table().encoded_len() + self.body_len()
+    }
+
+    /// Writes a record of this kfunc alone into `buf` at `pos`, which must
+    /// leave room for [`Self::encoded_len`] bytes (or the evaluation
+    /// fails); returns the position after it.
+    pub const fn encode_at(&self, buf: &mut [u8], pos: usize) -> usize {
+        let table = self.table();
+        let body = begin_kfuncs(buf, pos, &table);
+        let end = self.encode_body_at(buf, body, &table);
+        end_record(buf, pos, end)
+    }
+
+    /// The size of this kfunc in a kfunc record, but for its signature.
+    pub const fn body_len(&self) -> usize {
+        let mut len = 2 + bytes!(self.name).len() + 2;
+        let mut names = self.params;
+        while let [n, rest @ ..] = names {
+            len += 2 + bytes!(strip_raw(n)).len();
+            names = rest;
         }
         len
     }
 
-    /// Writes this kfunc's record into `buf` at `pos`, which must leave
-    /// room for [`Self::encoded_len`] bytes (or the evaluation fails);
+    /// Writes this kfunc into `buf` at `pos`, in the kfunc record that
+    /// [`begin_kfuncs`] began with `table`, which has its signature;
     /// returns the position after it.
-    pub const fn encode_at(&self, buf: &mut [u8], mut pos: usize) -> usize {
+    pub const fn encode_body_at(&self, buf: &mut [u8], mut pos: usize, table: &SigTable) -> usize {
         let n = self.params.len();
+        assert!(
+            n == self.sig.params.len(),
+            "a kfunc record needs a name for each parameter"
+        );
         assert!(n <= MAX_PARAMS, "a kfunc takes at most 12 parameters");
-        let start = pos;
-        put_header!(buf, pos, RecordKind::Kfunc);
+        let Some(sig) = table.find(self.sig) else {
+            panic!("a kfunc's signature is missing from its record")
+        };
         put_name!(buf, pos, self.name);
-        pos = self.ret.encode_at(buf, pos);
-        put!(buf, pos, [n as u8]);
-        let mut params = self.params;
-        while let [p, rest @ ..] = params {
-            put_name!(buf, pos, p.name, p.suffix);
-            pos = p.ty.encode_at(buf, pos);
-            params = rest;
+        put_le!(buf, pos, u16, sig as u16);
+        let mut names = self.params;
+        while let [name, rest @ ..] = names {
+            put_name!(buf, pos, strip_raw(name));
+            names = rest;
         }
-        end_record(buf, start, pos)
+        pos
     }
+}
+
+/// Begins a kfunc record at `pos` of `buf` with the signatures `table`,
+/// for kfuncs written with [`Kfunc::encode_body_at`] and ended by
+/// [`end_record`]; returns the position after the signatures. The
+/// record's size is [`HEADER_LEN`], the table's and its kfuncs'
+/// [`Kfunc::body_len`].
+pub const fn begin_kfuncs(buf: &mut [u8], mut pos: usize, table: &SigTable) -> usize {
+    put_header!(buf, pos, RecordKind::Kfunc);
+    table.encode_at(buf, pos)
 }
 
 impl Struct {

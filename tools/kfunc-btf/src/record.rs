@@ -183,6 +183,18 @@ impl<'a> Reader<'a> {
         Ok(s)
     }
 
+    /// A parameter's verifier annotation, which its BTF name ends with:
+    /// empty, or identifier characters.
+    fn suffix(&mut self) -> Result<String> {
+        let n = self.u16()? as usize;
+        let s = std::str::from_utf8(self.take(n)?).context("suffix is not UTF-8")?;
+        ensure!(
+            s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_'),
+            "bad parameter suffix {s:?}"
+        );
+        Ok(s.to_string())
+    }
+
     fn ty(&mut self, depth: u32) -> Result<Type> {
         ensure!(depth < 32, "type nested too deeply");
         let tag = self.u8()?;
@@ -241,6 +253,7 @@ impl<'a> Reader<'a> {
 /// back to back; zero bytes between them (alignment padding) are skipped.
 pub fn parse(section: &[u8]) -> Result<Records> {
     let mut records = Records::default();
+    let mut budget = MAX_SIGNATURE_COPIES;
     let mut pos = 0;
     while pos < section.len() {
         if section[pos] == 0 {
@@ -268,7 +281,7 @@ pub fn parse(section: &[u8]) -> Result<Records> {
             pos: HEADER_LEN,
         };
         let what = match RecordKind::from_u8(rest[5]) {
-            Some(RecordKind::Kfunc) => parse_kfunc(&mut r).map(|k| records.kfuncs.push(k)),
+            Some(RecordKind::Kfunc) => parse_kfuncs(&mut r, &mut records.kfuncs, &mut budget),
             Some(RecordKind::Struct) => parse_struct(&mut r).map(|s| records.structs.push(s)),
             Some(RecordKind::Var) => parse_var(&mut r).map(|v| records.vars.push(v)),
             None => Err(anyhow::anyhow!("unknown record kind {}", rest[5])),
@@ -284,24 +297,79 @@ pub fn parse(section: &[u8]) -> Result<Records> {
     Ok(records)
 }
 
-fn parse_kfunc(r: &mut Reader<'_>) -> Result<Kfunc> {
-    let name = r.ident()?;
-    let ret = r.ty(0)?;
+/// The most bytes of signatures that a section's kfuncs may repeat: each
+/// kfunc gets a copy of its signature's types, and a few bytes naming a
+/// signature of up to 64 KiB must not make hostile input take gigabytes.
+/// A module's real records repeat at most about a MiB per set (a set's
+/// at most 256 kfuncs with signatures of at most 2 KiB, rust/record.rs).
+const MAX_SIGNATURE_COPIES: usize = 64 << 20;
+
+/// The kfuncs of a kfunc record: its signatures, then one kfunc or more,
+/// to its end. `budget` is what is left of [`MAX_SIGNATURE_COPIES`].
+fn parse_kfuncs(r: &mut Reader<'_>, kfuncs: &mut Vec<Kfunc>, budget: &mut usize) -> Result<()> {
+    let count = r.u16()?;
+    let sigs = (0..count)
+        .map(|i| parse_sig(r).with_context(|| format!("signature {i}")))
+        .collect::<Result<Vec<_>>>()?;
+    loop {
+        kfuncs.push(parse_kfunc(r, &sigs, budget)?);
+        if r.pos == r.data.len() {
+            return Ok(());
+        }
+    }
+}
+
+/// A signature: the return type, each parameter's suffix and type, and
+/// the size of its encoding.
+struct Sig {
+    ret: Type,
+    params: Vec<(String, Type)>,
+    size: usize,
+}
+
+fn parse_sig(r: &mut Reader<'_>) -> Result<Sig> {
+    let start = r.pos;
     let count = r.u8()?;
     ensure!(
         count as usize <= MAX_PARAMS,
-        "kfunc {name} has {count} parameters, more than BTF's {MAX_PARAMS}"
+        "{count} parameters, more than BTF's {MAX_PARAMS}"
     );
-    let mut params = Vec::with_capacity(count as usize);
-    for _ in 0..count {
-        let name = r.ident()?;
+    let ret = r.ty(0)?;
+    let params = (0..count)
+        .map(|_| Ok((r.suffix()?, r.ty(0)?)))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Sig {
+        ret,
+        params,
+        size: r.pos - start,
+    })
+}
+
+fn parse_kfunc(r: &mut Reader<'_>, sigs: &[Sig], budget: &mut usize) -> Result<Kfunc> {
+    let name = r.ident()?;
+    let index = r.u16()? as usize;
+    let Some(sig) = sigs.get(index) else {
+        bail!(
+            "kfunc {name} has signature {index}, of {} in its record",
+            sigs.len()
+        );
+    };
+    *budget = budget.checked_sub(sig.size).with_context(|| {
+        format!("kfunc {name}: the records repeat over {MAX_SIGNATURE_COPIES} bytes of signatures")
+    })?;
+    let mut params = Vec::with_capacity(sig.params.len());
+    for (suffix, ty) in &sig.params {
         params.push(Field {
-            name,
+            name: r.ident()? + suffix,
             offset: 0,
-            ty: r.ty(0)?,
+            ty: ty.clone(),
         });
     }
-    Ok(Kfunc { name, ret, params })
+    Ok(Kfunc {
+        name,
+        ret: sig.ret.clone(),
+        params,
+    })
 }
 
 fn parse_struct(r: &mut Reader<'_>) -> Result<Struct> {

@@ -196,12 +196,14 @@ fn unknown_kernel_type_names_the_kfunc_and_parameter() {
     };
     const BAD: kfunc::record::Kfunc = kfunc::record::Kfunc {
         name: "rs_bad",
-        ret: &kfunc::record::Type::Void,
-        params: &[kfunc::record::Param {
-            name: "thing",
-            suffix: "",
-            ty: &NOPE_PTR,
-        }],
+        params: &["thing"],
+        sig: &kfunc::record::Sig::new(
+            &kfunc::record::Type::Void,
+            &[kfunc::record::SigParam {
+                suffix: "",
+                ty: &NOPE_PTR,
+            }],
+        ),
     };
     let s = setup(&kfunc_record(&BAD), &["rs_bad"]);
     let err = fails_untouched(&s, &s.base);
@@ -273,7 +275,7 @@ fn module_without_records_is_left_alone() {
 
 #[test]
 fn self_referencing_module_struct_points_to_itself() {
-    use kfunc::record::{Field, Kfunc, Param, Struct, Type};
+    use kfunc::record::{Field, Kfunc, Sig, SigParam, Struct, Type};
     const NODE: Type = Type::ModuleStruct {
         name: "rs_node",
         size: 16,
@@ -305,12 +307,14 @@ fn self_referencing_module_struct_points_to_itself() {
     };
     const NEXT: Kfunc = Kfunc {
         name: "rs_node_next",
-        ret: &NODE_PTR,
-        params: &[Param {
-            name: "node",
-            suffix: "",
-            ty: &NODE_PTR,
-        }],
+        params: &["node"],
+        sig: &Sig::new(
+            &NODE_PTR,
+            &[SigParam {
+                suffix: "",
+                ty: &NODE_PTR,
+            }],
+        ),
     };
     let mut records = kfunc_record(&NEXT);
     records.extend(struct_record(&RS_NODE));
@@ -333,7 +337,7 @@ fn self_referencing_module_struct_points_to_itself() {
 
 #[test]
 fn kernel_struct_of_another_size_than_vmlinux_warns() {
-    use kfunc::record::{KernelKind, Kfunc, Param, Type};
+    use kfunc::record::{KernelKind, Kfunc, Sig, SigParam, Type};
     // The base's task_struct is 64 bytes; a binding of 48 bytes is wrong.
     const TASK48: Type = Type::Kernel {
         kind: KernelKind::Struct,
@@ -346,12 +350,14 @@ fn kernel_struct_of_another_size_than_vmlinux_warns() {
     };
     const K: Kfunc = Kfunc {
         name: "rs_task_thing",
-        ret: &Type::Void,
-        params: &[Param {
-            name: "task",
-            suffix: "",
-            ty: &TASK48_PTR,
-        }],
+        params: &["task"],
+        sig: &Sig::new(
+            &Type::Void,
+            &[SigParam {
+                suffix: "",
+                ty: &TASK48_PTR,
+            }],
+        ),
     };
     let s = setup(&kfunc_record(&K), &["rs_task_thing"]);
     let added = kfunc_btf::add(&s.base, &s.btf, &s.module).unwrap();

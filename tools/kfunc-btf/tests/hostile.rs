@@ -13,7 +13,7 @@
 mod common;
 
 use common::*;
-use kfunc::record::{Kfunc, Param, Type};
+use kfunc::record::{Kfunc, Sig, SigParam, Type};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -166,15 +166,17 @@ fn every_bad_input_fails_cleanly() {
 
 /// A kfunc `u32 <name>(u32 x)`.
 fn kfunc_named(name: &'static str) -> Vec<u8> {
-    const U32_PARAM: [Param; 1] = [Param {
-        name: "x",
-        suffix: "",
-        ty: &U32,
-    }];
+    const SIG: Sig = Sig::new(
+        &U32,
+        &[SigParam {
+            suffix: "",
+            ty: &U32,
+        }],
+    );
     kfunc_record(&Kfunc {
         name,
-        ret: &U32,
-        params: &U32_PARAM,
+        params: &["x"],
+        sig: &SIG,
     })
 }
 
@@ -327,8 +329,8 @@ fn regenerate_corpus() {
             dir.path(),
             &kfunc_record(&Kfunc {
                 name: "rs_deep",
-                ret: deep,
                 params: &[],
+                sig: Box::leak(Box::new(Sig::new(deep, &[]))),
             }),
             "TEST_SET",
             &["rs_deep"],

@@ -61,8 +61,63 @@ fn kfunc_records_round_trip() {
     );
 }
 
-/// A set's records as its static holds them: written one after another
-/// into one buffer, each at the position the one before ended.
+/// A set's kfuncs as its static holds them: one record, with their
+/// signatures, each once, and each kfunc written at the position the one
+/// before ended. It reads as the same kfuncs in records of their own.
+#[test]
+fn kfuncs_of_one_record_round_trip() {
+    use kfunc::record::{begin_kfuncs, end_record, SigTable, HEADER_LEN};
+    let mut table = SigTable::EMPTY;
+    table.add(MEMZERO.sig);
+    table.add(TASK_ACQUIRE.sig);
+    table.add(MEMZERO.sig);
+    let len = HEADER_LEN + table.encoded_len() + MEMZERO.body_len() + TASK_ACQUIRE.body_len();
+    let mut section = vec![0; len];
+    let at = begin_kfuncs(&mut section, 0, &table);
+    let at = MEMZERO.encode_body_at(&mut section, at, &table);
+    let at = TASK_ACQUIRE.encode_body_at(&mut section, at, &table);
+    assert_eq!(end_record(&mut section, 0, at), len);
+    let mut apart = kfunc_record(&MEMZERO);
+    apart.extend(kfunc_record(&TASK_ACQUIRE));
+    assert_eq!(
+        record::parse(&section).unwrap(),
+        record::parse(&apart).unwrap()
+    );
+    let r = record::parse(&section).unwrap();
+    let names: Vec<&str> = r.kfuncs.iter().map(|k| k.name.as_str()).collect();
+    assert_eq!(names, ["rs_memzero", "rs_task_acquire"]);
+}
+
+/// A parameter's BTF name is its Rust name, without the `r#` of a raw
+/// identifier, and its type's suffix.
+#[test]
+fn parameter_names_take_their_suffix() {
+    use kfunc::record::{Kfunc, Sig, SigParam};
+    const SIG: Sig = Sig::new(
+        &U32,
+        &[
+            SigParam {
+                suffix: "__k",
+                ty: &U32,
+            },
+            SigParam {
+                suffix: "",
+                ty: &U32,
+            },
+        ],
+    );
+    const K: Kfunc = Kfunc {
+        name: "rs_konst",
+        params: &["x", "r#type"],
+        sig: &SIG,
+    };
+    assert_eq!(K.param(1).name, "type");
+    let r = record::parse(&kfunc_record(&K)).unwrap();
+    assert_eq!(r.kfuncs[0].to_string(), "u32 rs_konst(u32 x__k, u32 type)");
+}
+
+/// Records of their own, written one after another into one buffer, each
+/// at the position the one before ended.
 #[test]
 fn records_written_in_place_round_trip() {
     let len = MEMZERO.encoded_len() + TASK_ACQUIRE.encoded_len();
@@ -121,4 +176,69 @@ fn garbage_is_an_error() {
     let tag = rec.len() - 10; // inside the last parameter's type
     rec[tag] = 0x7f;
     assert!(record::parse(&rec).is_err());
+}
+
+/// A kfunc record of `body`: the header, then `body`.
+fn kfunc_record_of(body: &[u8]) -> Vec<u8> {
+    use kfunc::record::{RecordKind, HEADER_LEN, MAGIC, VERSION};
+    let mut rec = MAGIC.to_vec();
+    rec.extend([VERSION, RecordKind::Kfunc as u8]);
+    rec.extend(((HEADER_LEN + body.len()) as u32).to_le_bytes());
+    rec.extend(body);
+    rec
+}
+
+/// The errors of the kfunc record's own layout: a signature a kfunc
+/// names but the record lacks, signatures and no kfunc, a suffix that no
+/// C name may end with.
+#[test]
+fn bad_kfunc_records_are_errors() {
+    use kfunc::record::{Kfunc, Sig, SigParam, HEADER_LEN};
+    let good = kfunc_record(&TASK_ACQUIRE);
+    // The kfunc's signature index follows its name, after the one signature.
+    let name = 2 + "rs_task_acquire".len();
+    let index = good.len() - (2 + "pid".len()) - 2;
+    assert_eq!(&good[index - name..index], b"\x0f\x00rs_task_acquire");
+    let mut bad = good.clone();
+    bad[index] = 5;
+    let err = format!("{:#}", record::parse(&bad).unwrap_err());
+    assert!(
+        err.contains("kfunc rs_task_acquire has signature 5, of 1"),
+        "{err}"
+    );
+
+    let signatures_only = kfunc_record_of(&good[HEADER_LEN..index - name]);
+    let err = format!("{:#}", record::parse(&signatures_only).unwrap_err());
+    assert!(err.contains("record ends early"), "{err}");
+
+    const SIG: Sig = Sig::new(
+        &U32,
+        &[SigParam {
+            suffix: "__k-1",
+            ty: &U32,
+        }],
+    );
+    const K: Kfunc = Kfunc {
+        name: "rs_bad_suffix",
+        params: &["x"],
+        sig: &SIG,
+    };
+    let err = format!("{:#}", record::parse(&kfunc_record(&K)).unwrap_err());
+    assert!(err.contains("bad parameter suffix \"__k-1\""), "{err}");
+}
+
+/// Kfuncs naming one large signature again and again: a few bytes each
+/// must not make the reader copy gigabytes of types.
+#[test]
+fn repeated_large_signatures_are_bounded() {
+    let long = "s".repeat(60_000);
+    // One signature: no parameters, returning `struct sss...`.
+    let mut body = vec![1, 0, 0, 5];
+    body.extend((long.len() as u16).to_le_bytes());
+    body.extend(long.as_bytes());
+    for _ in 0..2000 {
+        body.extend([1, 0, b'k', 0, 0]);
+    }
+    let err = format!("{:#}", record::parse(&kfunc_record_of(&body)).unwrap_err());
+    assert!(err.contains("bytes of signatures"), "{err}");
 }

@@ -6,7 +6,7 @@
 
 #![allow(dead_code)]
 
-use kfunc::record::{Field, KernelKind, Kfunc, Param, Struct, Type, Var};
+use kfunc::record::{Field, KernelKind, Kfunc, Sig, SigParam, Struct, Type, Var};
 use kfunc_btf::btf::{Btf, Kind};
 use object::write::{Object, Symbol, SymbolSection};
 use object::{
@@ -59,44 +59,48 @@ pub const COUNTER_PTR: Type = Type::Ptr {
 
 pub const MEMZERO: Kfunc = Kfunc {
     name: "rs_memzero",
-    ret: &Type::Void,
-    params: &[
-        Param {
-            name: "mem",
-            suffix: "",
-            ty: &U8_PTR,
-        },
-        Param {
-            name: "mem__sz",
-            suffix: "",
-            ty: &U32,
-        },
-    ],
+    params: &["mem", "mem__sz"],
+    sig: &Sig::new(
+        &Type::Void,
+        &[
+            SigParam {
+                suffix: "",
+                ty: &U8_PTR,
+            },
+            SigParam {
+                suffix: "",
+                ty: &U32,
+            },
+        ],
+    ),
 };
 pub const TASK_ACQUIRE: Kfunc = Kfunc {
     name: "rs_task_acquire",
-    ret: &TASK_PTR,
-    params: &[Param {
-        name: "pid",
-        suffix: "",
-        ty: &S32,
-    }],
+    params: &["pid"],
+    sig: &Sig::new(
+        &TASK_PTR,
+        &[SigParam {
+            suffix: "",
+            ty: &S32,
+        }],
+    ),
 };
 pub const COUNTER_ADD: Kfunc = Kfunc {
     name: "rs_counter_add",
-    ret: &U64,
-    params: &[
-        Param {
-            name: "counter",
-            suffix: "",
-            ty: &COUNTER_PTR,
-        },
-        Param {
-            name: "delta",
-            suffix: "",
-            ty: &U64,
-        },
-    ],
+    params: &["counter", "delta"],
+    sig: &Sig::new(
+        &U64,
+        &[
+            SigParam {
+                suffix: "",
+                ty: &COUNTER_PTR,
+            },
+            SigParam {
+                suffix: "",
+                ty: &U64,
+            },
+        ],
+    ),
 };
 pub const RS_COUNTER: Struct = Struct {
     name: "rs_counter",
