@@ -79,8 +79,9 @@ pub const MAX_PARAMS: usize = 12;
 // every build, and it pays for every statement it runs, a call costing
 // as much as a dozen: sizes are sums, not a dry run of the writer; the
 // writer's appends are macros, expanded in place; bytes are copied by
-// matching slices (no calls to `len` or indexing of the source) or, if
-// longer than a few, copied whole, names' lengths are counted as they are
+// matching slices (no calls to `len` or indexing of the source; a
+// `copy_nonoverlapping` call saves nothing here, and older kernels' MSRV
+// does not allow it in a `const fn`), names' lengths are counted as they are
 // written, a type's chain of pointers and arrays is a loop, not
 // recursion, what depends only on a kfunc's types is encoded once per
 // signature ([`Sig`]), and a set's kfuncs share one record.
@@ -95,29 +96,17 @@ macro_rules! bytes {
     }};
 }
 
-/// Appends to `$buf` at `$pos`: a list of bytes `[...]`, or a `&[u8]`
-/// (byte by byte if short, else in one copy, which costs the evaluator
-/// about as much as eight bytes).
+/// Appends to `$buf` at `$pos`: a list of bytes `[...]`, or a `&[u8]`.
 macro_rules! put {
     ($buf:ident, $pos:ident, [$($b:expr),+]) => {{
         $( $buf[$pos] = $b; $pos += 1; )+
     }};
     ($buf:ident, $pos:ident, $s:expr) => {{
         let mut s: &[u8] = $s;
-        if s.len() > 8 {
-            assert!($pos + s.len() <= $buf.len(), "signature record overflows its buffer");
-            // SAFETY: `s` and `$buf` do not overlap (`$buf` is borrowed
-            // mutably), and the assertion keeps the copy inside `$buf`.
-            unsafe {
-                ::core::ptr::copy_nonoverlapping(s.as_ptr(), $buf.as_mut_ptr().add($pos), s.len())
-            };
-            $pos += s.len();
-        } else {
-            while let [b, rest @ ..] = s {
-                $buf[$pos] = *b;
-                $pos += 1;
-                s = rest;
-            }
+        while let [b, rest @ ..] = s {
+            $buf[$pos] = *b;
+            $pos += 1;
+            s = rest;
         }
     }};
 }
