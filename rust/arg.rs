@@ -138,6 +138,12 @@ macro_rules! impl_int_arg {
                     raw
                 }
             }
+
+            // `kfunc_set!` passes a parameter written as an integer type
+            // as it is, without `from_raw` (`__kfunc_params!`, `@int`):
+            // its raw and Rust forms must be the integer itself.
+            const _: fn($t) -> (<$t as KfuncArg>::Raw, <$t as KfuncArg>::Bound<'static>) =
+                |x| (x, x);
         )*
     };
 }

@@ -338,52 +338,68 @@ const fn listed_again(entries: &[Entry], at: usize) -> bool {
     false
 }
 
-/// The signatures of the kfuncs declared by `entries`, for their record.
-pub const fn signatures(entries: &[Entry]) -> SigTable {
-    let (mut table, mut entries) = (SigTable::EMPTY, entries);
-    while let [e, rest @ ..] = entries {
-        if e.here && e.enabled {
-            table.add(e.decl.sig.sig);
-        }
-        entries = rest;
-    }
-    table
+/// The signature record of the kfuncs declared by `N` entries of a set or
+/// destructor list, as worked out in one pass over them ([`layout`]):
+/// their signatures, each once, the index of each kfunc's among them, and
+/// the record's size.
+pub struct Layout<const N: usize> {
+    /// Their signatures.
+    table: SigTable,
+    /// The index in `table` of the signature of each entry's kfunc, if
+    /// the entry declares one in the build.
+    sigs: [u16; N],
+    /// The record's size in bytes (0: the entries declare no kfunc).
+    pub len: usize,
 }
 
-/// The size of the signature record of the kfuncs declared by `entries`,
-/// whose [`signatures`] are `table` (none if they declare none).
-pub const fn records_len(entries: &[Entry], table: &SigTable) -> usize {
-    let (mut len, mut entries) = (0, entries);
-    while let [e, rest @ ..] = entries {
+/// The [`Layout`] of the signature record of the kfuncs declared by
+/// `entries`, which must be `N`.
+pub const fn layout<const N: usize>(entries: &[Entry]) -> Layout<N> {
+    assert!(
+        entries.len() == N,
+        "a record layout for another number of entries"
+    );
+    let mut layout = Layout {
+        table: SigTable::EMPTY,
+        sigs: [0; N],
+        len: 0,
+    };
+    let (mut i, mut rest) = (0, entries);
+    while let [e, more @ ..] = rest {
         if e.here && e.enabled {
-            len += e.decl.sig.body_len();
+            layout.sigs[i] = layout.table.add(e.decl.info.sig);
+            layout.len += e.decl.sig.body_len();
         }
-        entries = rest;
+        rest = more;
+        i += 1;
     }
-    if len == 0 {
-        0
-    } else {
-        record::HEADER_LEN + table.encoded_len() + len
+    if layout.len != 0 {
+        layout.len += record::HEADER_LEN + layout.table.encoded_len();
     }
+    layout
 }
 
 /// The signature record of the kfuncs declared by `entries`, as the BTF
-/// step reads it; `table` must be their [`signatures`] and `N` their
-/// [`records_len`].
-pub const fn records<const N: usize>(entries: &[Entry], table: &SigTable) -> [u8; N] {
-    let mut buf = [0; N];
-    if N == 0 {
+/// step reads it; `layout` must be their [`layout`] and `L` its `len`.
+pub const fn records<const N: usize, const L: usize>(
+    entries: &[Entry],
+    layout: &Layout<N>,
+) -> [u8; L] {
+    let mut buf = [0; L];
+    if L == 0 {
         return buf;
     }
-    let (mut at, mut entries) = (record::begin_kfuncs(&mut buf, 0, table), entries);
-    while let [e, rest @ ..] = entries {
+    let mut at = record::begin_kfuncs(&mut buf, 0, &layout.table);
+    let (mut i, mut rest) = (0, entries);
+    while let [e, more @ ..] = rest {
         if e.here && e.enabled {
-            at = e.decl.sig.encode_body_at(&mut buf, at, table);
+            at = e.decl.sig.encode_body_at(&mut buf, at, layout.sigs[i]);
         }
-        entries = rest;
+        rest = more;
+        i += 1;
     }
     assert!(
-        record::end_record(&mut buf, 0, at) == N,
+        record::end_record(&mut buf, 0, at) == L,
         "signature records size mismatch"
     );
     buf

@@ -416,13 +416,11 @@ macro_rules! __kfunc_set_entries {
 macro_rules! __kfunc_entries {
     ($what:expr, $is_set:literal, $entries:expr) => {{
         const ENTRIES: &[$crate::decl::Entry] = $entries;
-        const SIGNATURES: $crate::record::SigTable = $crate::decl::signatures(ENTRIES);
-        const RECORDS_LEN: usize = $crate::decl::records_len(ENTRIES, &SIGNATURES);
+        const LAYOUT: $crate::decl::Layout<{ ENTRIES.len() }> = $crate::decl::layout(ENTRIES);
 
         #[used]
         #[link_section = $crate::__kfunc_rs_record_section!()]
-        static RECORDS: [u8; RECORDS_LEN] =
-            $crate::decl::records::<RECORDS_LEN>(ENTRIES, &SIGNATURES);
+        static RECORDS: [u8; LAYOUT.len] = $crate::decl::records(ENTRIES, &LAYOUT);
 
         match $crate::decl::check($what, ENTRIES, $is_set) {
             ::core::result::Result::Ok(n) => n,
@@ -545,6 +543,55 @@ macro_rules! __kfunc_params {
             [$($ctys)* $crate::decl::MemPtr, $crate::decl::$size,]
             $chk
             $($rest)*
+        }
+    };
+    // `name: <integer type>`, the type written as the primitive: an
+    // integer is its own raw and Rust form (`impl_int_arg!` in arg.rs),
+    // so it is passed as it is, and it is a kfunc type, so it has no
+    // check item, which the compiler would pay for (`@int`). Named by its
+    // path in `core`, so that a type of the module named like an integer
+    // cannot change the kfunc's ABI.
+    (@ctx $ctx:tt $raw:tt $conv:tt $typed:tt $names:tt $ctys:tt $chk:tt $p:ident : u8 $(, $($rest:tt)*)?) => {
+        $crate::__kfunc_params! { @int @ctx $ctx $raw $conv $typed $names $ctys $chk $p: u8 $(, $($rest)*)? }
+    };
+    (@ctx $ctx:tt $raw:tt $conv:tt $typed:tt $names:tt $ctys:tt $chk:tt $p:ident : i8 $(, $($rest:tt)*)?) => {
+        $crate::__kfunc_params! { @int @ctx $ctx $raw $conv $typed $names $ctys $chk $p: i8 $(, $($rest)*)? }
+    };
+    (@ctx $ctx:tt $raw:tt $conv:tt $typed:tt $names:tt $ctys:tt $chk:tt $p:ident : u16 $(, $($rest:tt)*)?) => {
+        $crate::__kfunc_params! { @int @ctx $ctx $raw $conv $typed $names $ctys $chk $p: u16 $(, $($rest)*)? }
+    };
+    (@ctx $ctx:tt $raw:tt $conv:tt $typed:tt $names:tt $ctys:tt $chk:tt $p:ident : i16 $(, $($rest:tt)*)?) => {
+        $crate::__kfunc_params! { @int @ctx $ctx $raw $conv $typed $names $ctys $chk $p: i16 $(, $($rest)*)? }
+    };
+    (@ctx $ctx:tt $raw:tt $conv:tt $typed:tt $names:tt $ctys:tt $chk:tt $p:ident : u32 $(, $($rest:tt)*)?) => {
+        $crate::__kfunc_params! { @int @ctx $ctx $raw $conv $typed $names $ctys $chk $p: u32 $(, $($rest)*)? }
+    };
+    (@ctx $ctx:tt $raw:tt $conv:tt $typed:tt $names:tt $ctys:tt $chk:tt $p:ident : i32 $(, $($rest:tt)*)?) => {
+        $crate::__kfunc_params! { @int @ctx $ctx $raw $conv $typed $names $ctys $chk $p: i32 $(, $($rest)*)? }
+    };
+    (@ctx $ctx:tt $raw:tt $conv:tt $typed:tt $names:tt $ctys:tt $chk:tt $p:ident : u64 $(, $($rest:tt)*)?) => {
+        $crate::__kfunc_params! { @int @ctx $ctx $raw $conv $typed $names $ctys $chk $p: u64 $(, $($rest)*)? }
+    };
+    (@ctx $ctx:tt $raw:tt $conv:tt $typed:tt $names:tt $ctys:tt $chk:tt $p:ident : i64 $(, $($rest:tt)*)?) => {
+        $crate::__kfunc_params! { @int @ctx $ctx $raw $conv $typed $names $ctys $chk $p: i64 $(, $($rest)*)? }
+    };
+    (@ctx $ctx:tt $raw:tt $conv:tt $typed:tt $names:tt $ctys:tt $chk:tt $p:ident : usize $(, $($rest:tt)*)?) => {
+        $crate::__kfunc_params! { @int @ctx $ctx $raw $conv $typed $names $ctys $chk $p: usize $(, $($rest)*)? }
+    };
+    (@ctx $ctx:tt $raw:tt $conv:tt $typed:tt $names:tt $ctys:tt $chk:tt $p:ident : isize $(, $($rest:tt)*)?) => {
+        $crate::__kfunc_params! { @int @ctx $ctx $raw $conv $typed $names $ctys $chk $p: isize $(, $($rest)*)? }
+    };
+    (@int @ctx $ctx:tt [$($raw:tt)*] $conv:tt [$($typed:tt)*] [$($names:tt)*] [$($ctys:tt)*] $chk:tt
+     $p:ident : $t:ident $(, $($rest:tt)*)?) => {
+        $crate::__kfunc_params! {
+            @ctx $ctx
+            [$($raw)* $p: ::core::primitive::$t,]
+            $conv
+            [$($typed)* ($p ::core::primitive::$t)]
+            [$($names)* ::core::stringify!($p),]
+            [$($ctys)* ::core::primitive::$t,]
+            $chk
+            $($($rest)*)?
         }
     };
     // Any other `name: Type`: one C parameter of `<Type as KfuncArg>::Raw`.

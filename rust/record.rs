@@ -512,23 +512,21 @@ impl SigTable {
         slots: [0; SIG_TABLE_SLOTS],
     };
 
-    /// Adds `sig`, if the table does not have it.
-    pub const fn add(&mut self, sig: &'static Sig) {
+    /// Adds `sig`, if the table does not have it; returns its index, which
+    /// a kfunc with this signature gives [`Kfunc::encode_body_at`].
+    pub const fn add(&mut self, sig: &'static Sig) -> u16 {
         let (slot, found) = self.slot(sig);
-        if found.is_none() {
-            assert!(
-                self.len < SIG_TABLE_CAPACITY,
-                "too many kfunc signatures for one signature record"
-            );
-            self.sigs[self.len] = Some(sig);
-            self.len += 1;
-            self.slots[slot] = self.len as u16;
+        if let Some(i) = found {
+            return i as u16;
         }
-    }
-
-    /// The index of `sig`, if the table has it.
-    const fn find(&self, sig: &Sig) -> Option<usize> {
-        self.slot(sig).1
+        assert!(
+            self.len < SIG_TABLE_CAPACITY,
+            "too many kfunc signatures for one signature record"
+        );
+        self.sigs[self.len] = Some(sig);
+        self.len += 1;
+        self.slots[slot] = self.len as u16;
+        self.len as u16 - 1
     }
 
     /// The slot of `sig`'s hash index that has it, or the free one where
@@ -775,25 +773,26 @@ impl Kfunc {
         self.sig.ret
     }
 
-    /// The signatures of a record of this kfunc alone.
-    const fn table(&self) -> SigTable {
+    /// The signatures of a record of this kfunc alone, and the index of
+    /// its own.
+    const fn table(&self) -> (SigTable, u16) {
         let mut table = SigTable::EMPTY;
-        table.add(self.sig);
-        table
+        let sig = table.add(self.sig);
+        (table, sig)
     }
 
     /// The size of a record of this kfunc alone.
     pub const fn encoded_len(&self) -> usize {
-        HEADER_LEN + self.table().encoded_len() + self.body_len()
+        HEADER_LEN + self.table().0.encoded_len() + self.body_len()
     }
 
     /// Writes a record of this kfunc alone into `buf` at `pos`, which must
     /// leave room for [`Self::encoded_len`] bytes (or the evaluation
     /// fails); returns the position after it.
     pub const fn encode_at(&self, buf: &mut [u8], pos: usize) -> usize {
-        let table = self.table();
+        let (table, sig) = self.table();
         let body = begin_kfuncs(buf, pos, &table);
-        let end = self.encode_body_at(buf, body, &table);
+        let end = self.encode_body_at(buf, body, sig);
         end_record(buf, pos, end)
     }
 
@@ -809,20 +808,18 @@ impl Kfunc {
     }
 
     /// Writes this kfunc into `buf` at `pos`, in the kfunc record that
-    /// [`begin_kfuncs`] began with `table`, which has its signature;
-    /// returns the position after it.
-    pub const fn encode_body_at(&self, buf: &mut [u8], mut pos: usize, table: &SigTable) -> usize {
+    /// [`begin_kfuncs`] began with a table in which its signature has
+    /// index `sig` (which [`SigTable::add`] returned); returns the
+    /// position after it.
+    pub const fn encode_body_at(&self, buf: &mut [u8], mut pos: usize, sig: u16) -> usize {
         let n = self.params.len();
         assert!(
             n == self.sig.params.len(),
             "a kfunc record needs a name for each parameter"
         );
         assert!(n <= MAX_PARAMS, "a kfunc takes at most 12 parameters");
-        let Some(sig) = table.find(self.sig) else {
-            panic!("a kfunc's signature is missing from its record")
-        };
         put_name!(buf, pos, self.name);
-        put_le!(buf, pos, u16, sig as u16);
+        put_le!(buf, pos, u16, sig);
         let mut names = self.params;
         while let [name, rest @ ..] = names {
             put_name!(buf, pos, strip_raw(name));

@@ -68,14 +68,15 @@ fn kfunc_records_round_trip() {
 fn kfuncs_of_one_record_round_trip() {
     use kfunc::record::{begin_kfuncs, end_record, SigTable, HEADER_LEN};
     let mut table = SigTable::EMPTY;
-    table.add(MEMZERO.sig);
-    table.add(TASK_ACQUIRE.sig);
-    table.add(MEMZERO.sig);
+    let memzero = table.add(MEMZERO.sig);
+    let task_acquire = table.add(TASK_ACQUIRE.sig);
+    assert_eq!((memzero, task_acquire), (0, 1));
+    assert_eq!(table.add(MEMZERO.sig), memzero);
     let len = HEADER_LEN + table.encoded_len() + MEMZERO.body_len() + TASK_ACQUIRE.body_len();
     let mut section = vec![0; len];
     let at = begin_kfuncs(&mut section, 0, &table);
-    let at = MEMZERO.encode_body_at(&mut section, at, &table);
-    let at = TASK_ACQUIRE.encode_body_at(&mut section, at, &table);
+    let at = MEMZERO.encode_body_at(&mut section, at, memzero);
+    let at = TASK_ACQUIRE.encode_body_at(&mut section, at, task_acquire);
     assert_eq!(end_record(&mut section, 0, at), len);
     let mut apart = kfunc_record(&MEMZERO);
     apart.extend(kfunc_record(&TASK_ACQUIRE));
