@@ -498,9 +498,19 @@ macro_rules! __kfunc_define {
     (@attrs [$($keep:tt)*] $cfg:tt $flags:tt #[$($a:tt)*] $($rest:tt)*) => {
         $crate::__kfunc_define! { @attrs [$($keep)* #[$($a)*]] $cfg $flags $($rest)* }
     };
+    // No return type written (`[()]`, from the arms above): `()`, a
+    // return type, needs no check (`[$ret $check]` below, with the check's
+    // name, `r#return`).
+    (@attrs $keep:tt $cfg:tt $flags:tt @then [$vis:vis] $unsafe:tt $is_unsafe:literal $name:ident ($($params:tt)*) [()] $body:tt) => {
+        $crate::__kfunc_params! {
+            @ctx [$keep $cfg $flags [$vis] $unsafe $is_unsafe $name [()] $body]
+            [] [] [] [] [] []
+            $($params)*
+        }
+    };
     (@attrs $keep:tt $cfg:tt $flags:tt @then [$vis:vis] $unsafe:tt $is_unsafe:literal $name:ident ($($params:tt)*) [$ret:tt] $body:tt) => {
         $crate::__kfunc_params! {
-            @ctx [$keep $cfg $flags [$vis] $unsafe $is_unsafe $name [$ret] $body]
+            @ctx [$keep $cfg $flags [$vis] $unsafe $is_unsafe $name [$ret r#return] $body]
             [] [] [] [] [] []
             $($params)*
         }
@@ -611,7 +621,7 @@ macro_rules! __kfunc_params {
         }
     };
     // All lowered: the kfunc.
-    (@ctx [[$($keep:tt)*] [$( ($($cfg:tt)*) )*] [$($flags:tt)*] [$vis:vis] [$($unsafe:tt)?] $is_unsafe:literal $name:ident [$ret:tt] $body:tt]
+    (@ctx [[$($keep:tt)*] [$( ($($cfg:tt)*) )*] [$($flags:tt)*] [$vis:vis] [$($unsafe:tt)?] $is_unsafe:literal $name:ident [$ret:tt $($retchk:ident)?] $body:tt]
      [$($raw:tt)*] [$($conv:tt)*] [$( ($tp:ident $($tb:tt)*) )*] [$($names:tt)*] [$($ctys:tt)*]
      [$( ($cp:ident $ct:tt) )*]) => {
         $($keep)*
@@ -649,14 +659,14 @@ macro_rules! __kfunc_params {
         #[allow(non_snake_case, dead_code)]
         impl $name {
             $(fn $cp<T: $crate::KfuncArg>() {})*
-            fn r#return<T: $crate::KfuncRet>() {}
+            $(fn $retchk<T: $crate::KfuncRet>() {})?
 
             /// The kfunc as declared: its C signature, as the BTF step will
             /// describe it, its flags and what its types say.
             #[doc(hidden)]
             pub const DECL: $crate::decl::Decl = {
                 $(let _ = Self::$cp::<$ct>;)*
-                let _ = Self::r#return::<$ret>;
+                $(let _ = Self::$retchk::<$ret>;)?
                 $crate::decl::Decl::new(
                     ::core::stringify!($name),
                     &[$($names)*],
