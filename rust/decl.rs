@@ -3,9 +3,10 @@
 //! Kfunc declarations as [`kfunc_set!`](crate::kfunc_set) and
 //! [`kfunc_dtors!`](crate::kfunc_dtors) see them: each kfunc's [`Decl`]
 //! (its C signature, flags, and what its types say), a set's [`Entry`]s,
-//! and what the macros derive from a list of entries in one constant: the
-//! checks ([`check`](crate::check)), the set's size and its kfuncs'
-//! signature record ([`record`](crate::record)).
+//! and what the macros derive from a list of entries, in a few constants:
+//! the checks ([`check`](crate::check)), the set's size and its kfuncs'
+//! signature record ([`record`](crate::record), laid out in one pass,
+//! [`layout`]).
 //!
 //! C headers: [`include/linux/btf_ids.h`](srctree/include/linux/btf_ids.h),
 //! [`include/linux/btf.h`](srctree/include/linux/btf.h)
@@ -348,12 +349,13 @@ pub struct Layout<const N: usize> {
     /// The index in `table` of the signature of each entry's kfunc, if
     /// the entry declares one in the build.
     sigs: [u16; N],
-    /// The record's size in bytes (0: the entries declare no kfunc).
+    /// The record's size in bytes (0: the entries declare no kfunc in the
+    /// build).
     pub len: usize,
 }
 
 /// The [`Layout`] of the signature record of the kfuncs declared by
-/// `entries`, which must be `N`.
+/// `entries`, of which there must be `N`.
 pub const fn layout<const N: usize>(entries: &[Entry]) -> Layout<N> {
     assert!(
         entries.len() == N,
@@ -367,7 +369,7 @@ pub const fn layout<const N: usize>(entries: &[Entry]) -> Layout<N> {
     let (mut i, mut rest) = (0, entries);
     while let [e, more @ ..] = rest {
         if e.here && e.enabled {
-            layout.sigs[i] = layout.table.add(e.decl.info.sig);
+            layout.sigs[i] = layout.table.add(e.decl.sig.sig);
             layout.len += e.decl.sig.body_len();
         }
         rest = more;
@@ -385,6 +387,10 @@ pub const fn records<const N: usize, const L: usize>(
     entries: &[Entry],
     layout: &Layout<N>,
 ) -> [u8; L] {
+    assert!(
+        entries.len() == N,
+        "a record layout for another number of entries"
+    );
     let mut buf = [0; L];
     if L == 0 {
         return buf;

@@ -809,8 +809,9 @@ impl Kfunc {
 
     /// Writes this kfunc into `buf` at `pos`, in the kfunc record that
     /// [`begin_kfuncs`] began with a table in which its signature has
-    /// index `sig` (which [`SigTable::add`] returned); returns the
-    /// position after it.
+    /// index `sig`, which [`SigTable::add`] returned for it (not checked
+    /// again here: the const evaluator would pay for it kfunc after
+    /// kfunc); returns the position after it.
     pub const fn encode_body_at(&self, buf: &mut [u8], mut pos: usize, sig: u16) -> usize {
         let n = self.params.len();
         assert!(
