@@ -123,6 +123,9 @@ pub struct SigInfo {
 pub trait Signature {
     /// What they say.
     const INFO: SigInfo;
+    /// The same, as a reference: a declaration that took `&Self::INFO`
+    /// would cost the compiler a promoted constant per kfunc.
+    const INFO_REF: &'static SigInfo = &Self::INFO;
 }
 
 /// Implements [`Signature`] for each number of C parameters up to the
@@ -207,7 +210,7 @@ impl Decl {
         ..Self::new(
             "",
             &[],
-            &<((),) as Signature>::INFO,
+            <((),) as Signature>::INFO_REF,
             KfuncFlags::empty(),
             false,
         )

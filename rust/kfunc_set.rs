@@ -677,7 +677,7 @@ macro_rules! __kfunc_params {
                 $crate::decl::Decl::new(
                     ::core::stringify!($name),
                     &[$($names)*],
-                    &<($ret, $($ctys)*) as $crate::decl::Signature>::INFO,
+                    <($ret, $($ctys)*) as $crate::decl::Signature>::INFO_REF,
                     $crate::KfuncFlags::empty()$(.union($crate::__kfunc_flags!($name; $flags)))*,
                     $is_unsafe,
                 )
