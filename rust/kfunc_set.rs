@@ -498,25 +498,19 @@ macro_rules! __kfunc_define {
     (@attrs [$($keep:tt)*] $cfg:tt $flags:tt #[$($a:tt)*] $($rest:tt)*) => {
         $crate::__kfunc_define! { @attrs [$($keep)* #[$($a)*]] $cfg $flags $($rest)* }
     };
-    // The return type, `[$ret $body [$($generics)*] [$($args)*]]`: the
-    // kfunc's body is a fn, `$body`, called with `$args`. With a return
-    // type written, it is `r#return`, generic over a type that must be a
-    // kfunc return type and is the return type, so that a return type that
-    // is not one fails the bound of `<kfunc>::r#return`. With none (`[()]`,
-    // from the arms above), `()`, a return type, needs no check.
+    // The return type and the name of its check, `[$ret r#return]`, or
+    // `[()]` when none is written (`__kfunc_set_define!` and the arms
+    // above make it so): `()` is a kfunc return type and needs no check.
     (@attrs $keep:tt $cfg:tt $flags:tt @then [$vis:vis] $unsafe:tt $is_unsafe:literal $name:ident ($($params:tt)*) [()] $body:tt) => {
         $crate::__kfunc_params! {
-            @ctx [$keep $cfg $flags [$vis] $unsafe $is_unsafe $name [() __kfunc_rs_body [] []] $body]
+            @ctx [$keep $cfg $flags [$vis] $unsafe $is_unsafe $name [()] $body]
             [] [] [] [] [] []
             $($params)*
         }
     };
     (@attrs $keep:tt $cfg:tt $flags:tt @then [$vis:vis] $unsafe:tt $is_unsafe:literal $name:ident ($($params:tt)*) [$ret:tt] $body:tt) => {
         $crate::__kfunc_params! {
-            @ctx [
-                $keep $cfg $flags [$vis] $unsafe $is_unsafe $name
-                [$ret r#return [, __KfuncRsRet: $crate::KfuncRet] [::<$ret>]] $body
-            ]
+            @ctx [$keep $cfg $flags [$vis] $unsafe $is_unsafe $name [$ret r#return] $body]
             [] [] [] [] [] []
             $($params)*
         }
@@ -628,7 +622,7 @@ macro_rules! __kfunc_params {
         }
     };
     // All lowered: the kfunc.
-    (@ctx [[$($keep:tt)*] [$( ($($cfg:tt)*) )*] [$($flags:tt)*] [$vis:vis] [$($unsafe:tt)?] $is_unsafe:literal $name:ident [$ret:tt $bodyfn:ident [$($retgen:tt)*] [$($retargs:tt)*]] $body:tt]
+    (@ctx [[$($keep:tt)*] [$( ($($cfg:tt)*) )*] [$($flags:tt)*] [$vis:vis] [$($unsafe:tt)?] $is_unsafe:literal $name:ident [$ret:tt $($retchk:ident)?] $body:tt]
      [$($raw:tt)*] [$($conv:tt)*] [$( ($tp:ident $($tb:tt)*) )*] [$($names:tt)*] [$($ctys:tt)*]
      [$( ($cp:ident $ct:tt) )*]) => {
         $($keep)*
@@ -642,15 +636,28 @@ macro_rules! __kfunc_params {
         $vis unsafe extern "C" fn $name($($raw)*)
             -> <$ret as $crate::KfuncRet>::Raw
         {
+            // Each parameter with the call's lifetime `'__k`, whatever the
+            // declaration wrote, so that nothing borrowed escapes the call.
+            // Nested, so that nothing else can call the body.
+            #[inline(always)]
+            #[allow(non_snake_case, clippy::too_many_arguments)]
+            $($unsafe)? fn __kfunc_rs_body<'__k>(
+                $($tp: $($tb)*),*
+            ) -> $ret $body
+
             $($conv)*
-            <$ret as $crate::KfuncRet>::into_raw($($unsafe)? { $name::$bodyfn $($retargs)* ($($tp),*) })
+            <$ret as $crate::KfuncRet>::into_raw(
+                // SAFETY: (a block that is `unsafe` for an `unsafe fn`
+                // kfunc only) BPF programs call the kfunc as its `# Safety`
+                // says: with arguments the verifier checked against its BTF.
+                $($unsafe)? { __kfunc_rs_body($($tp),*) }
+            )
         }
 
         // The kfunc's name in the type namespace: its declaration. A
         // parameter type that is not a kfunc type fails the bound of
-        // `<kfunc>::<parameter>`, so the error names both (as
-        // `<kfunc>::r#return` does for the return type, above). The set
-        // checks the declaration and records it.
+        // `<kfunc>::<parameter>` (or `<kfunc>::r#return`), so the error
+        // names both. The set checks the declaration and records it.
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
         $vis enum $name {}
@@ -658,22 +665,15 @@ macro_rules! __kfunc_params {
         $(#[cfg($($cfg)*)])*
         #[allow(non_snake_case, dead_code)]
         impl $name {
-            // The kfunc's body, each parameter with the call's lifetime
-            // `'__k`, whatever the declaration wrote, so that nothing
-            // borrowed escapes the call.
-            #[inline(always)]
-            #[allow(clippy::too_many_arguments, clippy::extra_unused_type_parameters)]
-            $($unsafe)? fn $bodyfn<'__k $($retgen)*>(
-                $($tp: $($tb)*),*
-            ) -> $ret $body
-
             $(fn $cp<T: $crate::KfuncArg>() {})*
+            $(fn $retchk<T: $crate::KfuncRet>() {})?
 
             /// The kfunc as declared: its C signature, as the BTF step will
             /// describe it, its flags and what its types say.
             #[doc(hidden)]
             pub const DECL: $crate::decl::Decl = {
                 $(let _ = Self::$cp::<$ct>;)*
+                $(let _ = Self::$retchk::<$ret>;)?
                 $crate::decl::Decl::new(
                     ::core::stringify!($name),
                     &[$($names)*],
