@@ -157,6 +157,33 @@ macro_rules! signatures {
 
 signatures!(P0 P1 P2 P3 P4 P5 P6 P7 P8 P9 P10 P11 P12 P13 P14 P15);
 
+// The fast path of `check::kfunc` must agree with its rules: a kfunc whose
+// types are `SigInfo::trivial`, with no flags and no `__` in a parameter
+// name, is not checked rule by rule, so it must pass every rule. Checked
+// here, with the rules, at every build of the crate, for such kfuncs of
+// every kind: integers and raw pointers, up to the most parameters any
+// kernel takes in registers (5), returning nothing or an integer. A rule
+// that one of them breaks fails this build, not a module's.
+const _: () = {
+    /// Whether a kfunc with types `S` and parameters `params` is trivial
+    /// and passes every rule.
+    const fn passes<S: Signature>(params: &'static [&'static str]) -> bool {
+        let d = Decl::new("kfunc", params, S::INFO_REF, KfuncFlags::empty(), false);
+        let args = d.info.args;
+        d.info.trivial
+            && check::kfunc(&d.sig, d.flags, d.explicit, d.info.ret, false, args, false).is_none()
+    }
+    type Void = *mut core::ffi::c_void;
+    assert!(
+        passes::<((),)>(&[])
+            && passes::<(u64, u64)>(&["a"])
+            && passes::<(i32, Void, u32)>(&["p", "n"])
+            && passes::<((), *const u8, usize, isize)>(&["p", "a", "b"])
+            && passes::<(u8, i8, u16, i16, u32, i64)>(&["a", "b", "c", "d", "e"]),
+        "check::kfunc's fast path passes a kfunc that its rules refuse"
+    );
+};
+
 /// A kfunc as declared.
 pub struct Decl {
     /// Its C signature, as the BTF step describes it.
