@@ -290,18 +290,6 @@ pub const fn trivial_signature(count: usize, ret: RetInfo) -> bool {
     count <= KFUNC_MAX_ARGS && !ret.raw
 }
 
-/// Whether any of `names` has a `__`.
-const fn any_double_underscore(names: &[&str]) -> bool {
-    let mut names = names;
-    while let [name, rest @ ..] = names {
-        if has_double_underscore(name) {
-            return true;
-        }
-        names = rest;
-    }
-    false
-}
-
 /// Checks kfunc `k` with flags `flags` (explicit and implied), of which
 /// `explicit` were written in `#[flags(...)]`; `ret` describes the return
 /// type, `args[i]` C parameter `i`, `trivial` says whether its types are
@@ -320,7 +308,7 @@ pub const fn kfunc(
 ) -> Option<Msg> {
     // The usual kfunc, as it has nothing to check, is not checked rule by
     // rule: the const evaluator would pay for each, kfunc after kfunc.
-    if trivial && flags.0 == 0 && !any_double_underscore(k.params) {
+    if trivial && flags.0 == 0 && !has_double_underscore(k.params) {
         return None;
     }
     let np = k.param_count();

@@ -22,6 +22,23 @@ use crate::check::{self, Msg, RetInfo};
 use crate::record::{self, Kfunc, Sig, SigParam, SigTable, Type};
 use crate::{BtfType, KfuncArg, KfuncFlags, KfuncRet};
 
+/// The return type `Self` of kfunc `K` (its declaration's type, named
+/// like the kfunc): a [`KfuncRet`], checked by naming [`returns`] with
+/// both in the kfunc's declaration. If it is not one, the error says so
+/// in [`KfuncRet`]'s words, with a note naming the kfunc
+/// (`required for ... to implement Returns<kfunc>`), at no cost of an item
+/// per kfunc.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the return type of kfunc `{K}`",
+    label = "not a kfunc return type"
+)]
+pub trait Returns<K> {}
+
+impl<K, T: KfuncRet> Returns<K> for T {}
+
+/// Names kfunc `K`'s return type `R` in the check of [`Returns`].
+pub const fn returns<K, R: Returns<K>>() {}
+
 /// What a declaration reads from the type of a C parameter, as constants:
 /// evaluated once per type, not once per kfunc. Implemented for every
 /// [`KfuncArg`], so a type that is not one fails with that trait's
@@ -167,7 +184,7 @@ signatures!(P0 P1 P2 P3 P4 P5 P6 P7 P8 P9 P10 P11 P12 P13 P14 P15);
 const _: () = {
     /// Whether a kfunc with types `S` and parameters `params` is trivial
     /// and passes every rule.
-    const fn passes<S: Signature>(params: &'static [&'static str]) -> bool {
+    const fn passes<S: Signature>(params: &'static str) -> bool {
         let d = Decl::new("kfunc", params, S::INFO_REF, KfuncFlags::empty(), false);
         let args = d.info.args;
         d.info.trivial
@@ -175,11 +192,11 @@ const _: () = {
     }
     type Void = *mut core::ffi::c_void;
     assert!(
-        passes::<((),)>(&[])
-            && passes::<(u64, u64)>(&["a"])
-            && passes::<(i32, Void, u32)>(&["p", "n"])
-            && passes::<((), *const u8, usize, isize)>(&["p", "a", "b"])
-            && passes::<(u8, i8, u16, i16, u32, i64)>(&["a", "b", "c", "d", "e"]),
+        passes::<((),)>("")
+            && passes::<(u64, u64)>("a")
+            && passes::<(i32, Void, u32)>("p n")
+            && passes::<((), *const u8, usize, isize)>("p a\nb")
+            && passes::<(u8, i8, u16, i16, u32, i64)>("a b c d e"),
         "check::kfunc's fast path passes a kfunc that its rules refuse"
     );
 };
@@ -205,11 +222,12 @@ pub struct Decl {
 }
 
 impl Decl {
-    /// Kfunc `name`, whose C parameters are named `params` and whose types
-    /// say `info`, with the flags `explicit` of its `#[flags(...)]`.
+    /// Kfunc `name`, whose C parameters are named `params` (in one
+    /// string, [`record::param_name`]) and whose types say `info`, with the
+    /// flags `explicit` of its `#[flags(...)]`.
     pub const fn new(
         name: &'static str,
-        params: &'static [&'static str],
+        params: &'static str,
         info: &'static SigInfo,
         explicit: KfuncFlags,
         is_unsafe: bool,
@@ -236,7 +254,7 @@ impl Decl {
         word: word(false, KfuncFlags::empty()),
         ..Self::new(
             "",
-            &[],
+            "",
             <((),) as Signature>::INFO_REF,
             KfuncFlags::empty(),
             false,

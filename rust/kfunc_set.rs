@@ -492,25 +492,17 @@ macro_rules! __kfunc_define {
     (@attrs $keep:tt $cfg:tt [$($flags:tt)*] #[cfg_attr($p:meta, flags $f:tt)] $($rest:tt)*) => {
         $crate::__kfunc_define! { @attrs $keep $cfg [$($flags)* {{$p} $f}] $($rest)* }
     };
-    (@attrs $keep:tt [$($cfg:tt)*] $flags:tt #[cfg($($c:tt)*)] $($rest:tt)*) => {
-        $crate::__kfunc_define! { @attrs $keep [$($cfg)* ($($c)*)] $flags $($rest)* }
+    // `#[cfg]`s: none, `[]`, or `[{(pred) ...}]`, so that a kfunc without
+    // any has no declaration for when it is configured out.
+    (@attrs $keep:tt [$({$($cfg:tt)*})?] $flags:tt #[cfg($($c:tt)*)] $($rest:tt)*) => {
+        $crate::__kfunc_define! { @attrs $keep [{$($($cfg)*)? ($($c)*)}] $flags $($rest)* }
     };
     (@attrs [$($keep:tt)*] $cfg:tt $flags:tt #[$($a:tt)*] $($rest:tt)*) => {
         $crate::__kfunc_define! { @attrs [$($keep)* #[$($a)*]] $cfg $flags $($rest)* }
     };
-    // The return type and the name of its check, `[$ret r#return]`, or
-    // `[()]` when none is written (`__kfunc_set_define!` and the arms
-    // above make it so): `()` is a kfunc return type and needs no check.
-    (@attrs $keep:tt $cfg:tt $flags:tt @then [$vis:vis] $unsafe:tt $is_unsafe:literal $name:ident ($($params:tt)*) [()] $body:tt) => {
-        $crate::__kfunc_params! {
-            @ctx [$keep $cfg $flags [$vis] $unsafe $is_unsafe $name [()] $body]
-            [] [] [] [] [] []
-            $($params)*
-        }
-    };
     (@attrs $keep:tt $cfg:tt $flags:tt @then [$vis:vis] $unsafe:tt $is_unsafe:literal $name:ident ($($params:tt)*) [$ret:tt] $body:tt) => {
         $crate::__kfunc_params! {
-            @ctx [$keep $cfg $flags [$vis] $unsafe $is_unsafe $name [$ret r#return] $body]
+            @ctx [$keep $cfg $flags [$vis] $unsafe $is_unsafe $name [$ret] $body]
             [] [] [] [] [] []
             $($params)*
         }
@@ -550,7 +542,7 @@ macro_rules! __kfunc_params {
             // SAFETY: the verifier checked that `$p` is valid for `size` bytes.
             [$($conv)* let $p = unsafe { $crate::$mem::from_raw($p, size) };]
             [$($typed)* ($p $crate::$mem<'__k>)]
-            [$($names)* ::core::stringify!($p), ::core::stringify!($p),]
+            [$($names)* $p $p]
             [$($ctys)* $crate::decl::MemPtr, $crate::decl::$size,]
             $chk
             $($rest)*
@@ -599,7 +591,7 @@ macro_rules! __kfunc_params {
             [$($raw)* $p: ::core::primitive::$t,]
             $conv
             [$($typed)* ($p ::core::primitive::$t)]
-            [$($names)* ::core::stringify!($p),]
+            [$($names)* $p]
             [$($ctys)* ::core::primitive::$t,]
             $chk
             $($($rest)*)?
@@ -615,18 +607,18 @@ macro_rules! __kfunc_params {
             // which describes `$t`'s raw form and annotation.
             [$($conv)* let $p = unsafe { <$t as $crate::KfuncArg>::from_raw($p) };]
             [$($typed)* ($p <$t as $crate::KfuncArg>::Bound<'__k>)]
-            [$($names)* ::core::stringify!($p),]
+            [$($names)* $p]
             [$($ctys)* $t,]
             [$($chk)* ($p $t)]
             $($($rest)*)?
         }
     };
     // All lowered: the kfunc.
-    (@ctx [[$($keep:tt)*] [$( ($($cfg:tt)*) )*] [$($flags:tt)*] [$vis:vis] [$($unsafe:tt)?] $is_unsafe:literal $name:ident [$ret:tt $($retchk:ident)?] $body:tt]
+    (@ctx [[$($keep:tt)*] [$({$( ($($cfg:tt)*) )*})?] [$($flags:tt)*] [$vis:vis] [$($unsafe:tt)?] $is_unsafe:literal $name:ident [$ret:tt] $body:tt]
      [$($raw:tt)*] [$($conv:tt)*] [$( ($tp:ident $($tb:tt)*) )*] [$($names:tt)*] [$($ctys:tt)*]
      [$( ($cp:ident $ct:tt) )*]) => {
         $($keep)*
-        $(#[cfg($($cfg)*)])*
+        $($(#[cfg($($cfg)*)])*)?
         #[doc = "\n# Safety\n\nA kfunc: called by BPF programs with arguments the verifier checked \
                  against the kfunc's BTF."]
         #[unsafe(no_mangle)]
@@ -638,9 +630,9 @@ macro_rules! __kfunc_params {
         {
             // Each parameter with the call's lifetime `'__k`, whatever the
             // declaration wrote, so that nothing borrowed escapes the call.
-            // Nested, so that nothing else can call the body.
+            // Nested, so that nothing else can call the body (and the
+            // kfunc's lint attributes apply to it).
             #[inline(always)]
-            #[allow(non_snake_case, clippy::too_many_arguments)]
             $($unsafe)? fn __kfunc_rs_body<'__k>(
                 $($tp: $($tb)*),*
             ) -> $ret $body
@@ -656,27 +648,27 @@ macro_rules! __kfunc_params {
 
         // The kfunc's name in the type namespace: its declaration. A
         // parameter type that is not a kfunc type fails the bound of
-        // `<kfunc>::<parameter>` (or `<kfunc>::r#return`), so the error
-        // names both. The set checks the declaration and records it.
+        // `<kfunc>::<parameter>`, so the error names both; a return type,
+        // that of `decl::Returns<kfunc>` (no item per kfunc). The set
+        // checks the declaration and records it.
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
         $vis enum $name {}
 
-        $(#[cfg($($cfg)*)])*
+        $($(#[cfg($($cfg)*)])*)?
         #[allow(non_snake_case, dead_code)]
         impl $name {
             $(fn $cp<T: $crate::KfuncArg>() {})*
-            $(fn $retchk<T: $crate::KfuncRet>() {})?
 
-            /// The kfunc as declared: its C signature, as the BTF step will
-            /// describe it, its flags and what its types say.
-            #[doc(hidden)]
+            // The kfunc as declared: its C signature, as the BTF step will
+            // describe it, its flags and what its types say. (Hidden with
+            // the type; no attribute here: the compiler pays for each.)
             pub const DECL: $crate::decl::Decl = {
                 $(let _ = Self::$cp::<$ct>;)*
-                $(let _ = Self::$retchk::<$ret>;)?
+                let _ = $crate::decl::returns::<Self, $ret>;
                 $crate::decl::Decl::new(
                     ::core::stringify!($name),
-                    &[$($names)*],
+                    ::core::stringify!($($names)*),
                     <($ret, $($ctys)*) as $crate::decl::Signature>::INFO_REF,
                     $crate::KfuncFlags::empty()$(.union($crate::__kfunc_flags!($name; $flags)))*,
                     $is_unsafe,
@@ -684,11 +676,12 @@ macro_rules! __kfunc_params {
             };
         }
 
-        #[cfg(not(all($($($cfg)*),*)))]
-        impl $name {
-            #[doc(hidden)]
-            pub const DECL: $crate::decl::Decl = $crate::decl::Decl::DISABLED;
-        }
+        $(
+            #[cfg(not(all($($($cfg)*),*)))]
+            impl $name {
+                pub const DECL: $crate::decl::Decl = $crate::decl::Decl::DISABLED;
+            }
+        )?
     };
 }
 

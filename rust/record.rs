@@ -23,13 +23,13 @@
 //! kernel crate writes records with it and `kfunc-btf` reads them with its
 //! constants and tags, so the two cannot drift apart.
 //!
-//! # Format (version 4, little endian)
+//! # Format (version 5, little endian)
 //!
 //! ```text
 //! record  := "KFRS" version:u8 kind:u8 length:u32 body     length counts the whole record
 //! kfuncs  := count:u16 sig{count} kfunc+                kind 1 (Kfunc)
 //! sig     := count:u8 ret:type (suffix:str type){count}
-//! kfunc   := name:str sig:u16 name:str{sig's count}    sig: an index of the record's sigs
+//! kfunc   := name:str sig:u16 params:str          sig: an index of the record's sigs
 //! struct  := name:str size:u32 count:u16 (name:str offset:u32 type)*   kind 2 (Struct)
 //! var     := name:str percpu:u8 type                       kind 3 (Var)
 //! str     := length:u16 bytes
@@ -45,7 +45,9 @@
 //!
 //! A kfunc record holds one kfunc or more (a set's), and the distinct
 //! signatures they have, which each kfunc names by its index. A kfunc's
-//! parameter `i` is named `name[i]` + `suffix[i]` in BTF. A signature
+//! parameter `i` is named [`param_name`]`(params, i)` + `suffix[i]` in BTF:
+//! `params` holds the names of all of them, as written in Rust, in one
+//! string. A signature
 //! depends only on a kfunc's types: it is encoded once per Rust signature
 //! ([`Sig::new`]) and written once per record ([`SigTable`]).
 //!
@@ -67,7 +69,7 @@ pub const SECTION: &str = crate::__kfunc_rs_record_section!();
 /// The first bytes of every record.
 pub const MAGIC: [u8; 4] = *b"KFRS";
 /// The format version of this file.
-pub const VERSION: u8 = 4;
+pub const VERSION: u8 = 5;
 /// Bytes before a record's body: magic, version, kind, length.
 pub const HEADER_LEN: usize = 10;
 /// The most parameters a record may hold (the BTF limit of the kernel's
@@ -389,6 +391,45 @@ pub const fn strip_raw(name: &'static str) -> &'static str {
     }
 }
 
+/// Name `i` of the kfunc parameter names `names`, without the `r#` of a
+/// raw identifier, or `None` if there are not so many. `names` holds the
+/// names as written in Rust (`r#type` is C's `type`), separated by
+/// whitespace: what `stringify!` makes of a list of identifiers (one space
+/// between two, or a line break in a long list). One string, not one
+/// per parameter: a kfunc's declaration then costs the compiler no
+/// promoted constant, and its record no walk over the names. Both sides
+/// split it here.
+pub const fn param_name(names: &str, i: usize) -> Option<&str> {
+    let bytes = names.as_bytes();
+    let (mut at, mut word) = (0, 0);
+    loop {
+        // The next word: skip the separators before it.
+        while at < bytes.len() && bytes[at] <= b' ' {
+            at += 1;
+        }
+        if at == bytes.len() {
+            return None;
+        }
+        let start = at;
+        while at < bytes.len() && bytes[at] > b' ' {
+            at += 1;
+        }
+        if word == i {
+            let (_, rest) = bytes.split_at(start);
+            let (name, _) = rest.split_at(at - start);
+            let name = match name {
+                [b'r', b'#', rest @ ..] => rest,
+                _ => name,
+            };
+            return match core::str::from_utf8(name) {
+                Ok(name) => Some(name),
+                Err(_) => None,
+            };
+        }
+        word += 1;
+    }
+}
+
 /// A struct member.
 #[derive(Debug)]
 pub struct Field {
@@ -585,7 +626,7 @@ impl SigTable {
 ///
 /// const U32: Type = Type::Int { size: 4, signed: false, name: "u32" };
 /// const SIG: Sig = Sig::new(&Type::Void, &[SigParam { suffix: "__k", ty: &U32 }]);
-/// const K: Kfunc = Kfunc { name: "my_kfunc", params: &["x"], sig: &SIG };
+/// const K: Kfunc = Kfunc { name: "my_kfunc", params: "x", sig: &SIG };
 /// assert_eq!(K.param(0).name, "x");
 /// const LEN: usize = K.encoded_len();
 /// static RECORD: [u8; LEN] = K.encode::<LEN>();
@@ -595,9 +636,9 @@ impl SigTable {
 pub struct Kfunc {
     /// The kfunc's symbol name.
     pub name: &'static str,
-    /// The names of its C parameters as written in Rust (`r#type` is C's
-    /// `type`), without their suffixes, which `sig` has.
-    pub params: &'static [&'static str],
+    /// The names of its C parameters as written in Rust, without their
+    /// suffixes, which `sig` has, in one string ([`param_name`]).
+    pub params: &'static str,
     /// Its types.
     pub sig: &'static Sig,
 }
@@ -762,7 +803,10 @@ impl Kfunc {
     pub const fn param(&self, i: usize) -> Param {
         let p = &self.sig.params[i];
         Param {
-            name: strip_raw(self.params[i]),
+            name: match param_name(self.params, i) {
+                Some(name) => name,
+                None => panic!("a kfunc needs a name for each parameter"),
+            },
             suffix: p.suffix,
             ty: p.ty,
         }
@@ -798,34 +842,24 @@ impl Kfunc {
 
     /// The size of this kfunc in a kfunc record, but for its signature.
     pub const fn body_len(&self) -> usize {
-        let mut len = 2 + bytes!(self.name).len() + 2;
-        let mut names = self.params;
-        while let [n, rest @ ..] = names {
-            len += 2 + bytes!(strip_raw(n)).len();
-            names = rest;
-        }
-        len
+        2 + bytes!(self.name).len() + 2 + 2 + bytes!(self.params).len()
     }
 
     /// Writes this kfunc into `buf` at `pos`, in the kfunc record that
     /// [`begin_kfuncs`] began with a table in which its signature has
     /// index `sig`, which [`SigTable::add`] returned for it (not checked
     /// again here: the const evaluator would pay for it kfunc after
-    /// kfunc); returns the position after it.
+    /// kfunc); returns the position after it. Nor are its parameter names
+    /// counted: the BTF step rejects a record without a name for each
+    /// parameter.
     pub const fn encode_body_at(&self, buf: &mut [u8], mut pos: usize, sig: u16) -> usize {
-        let n = self.params.len();
         assert!(
-            n == self.sig.params.len(),
-            "a kfunc record needs a name for each parameter"
+            self.sig.params.len() <= MAX_PARAMS,
+            "a kfunc takes at most 12 parameters"
         );
-        assert!(n <= MAX_PARAMS, "a kfunc takes at most 12 parameters");
         put_name!(buf, pos, self.name);
         put_le!(buf, pos, u16, sig);
-        let mut names = self.params;
-        while let [name, rest @ ..] = names {
-            put_name!(buf, pos, strip_raw(name));
-            names = rest;
-        }
+        put_name!(buf, pos, self.params);
         pos
     }
 }

@@ -2,7 +2,7 @@
 
 //! `Option<u32>` may be NULL-like but is no C type: the return type is rejected.
 // expect: `Option<u32>` cannot be a kfunc return type
-// expect: required by a bound in `rs_bad_return::r#return`
+// expect: `Option<u32>` cannot be the return type of kfunc `rs_bad_return`
 
 kfunc::kfunc_set! {
     pub static BAD: KfuncSet;

@@ -8,7 +8,7 @@
 use anyhow::{bail, ensure, Context, Result};
 pub use kfunc::record::KernelKind;
 pub use kfunc::record::SECTION;
-use kfunc::record::{RecordKind, TypeTag, HEADER_LEN, MAGIC, MAX_PARAMS, VERSION};
+use kfunc::record::{param_name, RecordKind, TypeTag, HEADER_LEN, MAGIC, MAX_PARAMS, VERSION};
 
 /// The C shape of a parameter, return value or member type.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -174,13 +174,28 @@ impl<'a> Reader<'a> {
     /// parameter, a struct, a member or a variable.
     fn ident(&mut self) -> Result<String> {
         let s = self.str()?;
-        let b = s.as_bytes();
-        ensure!(
-            (b[0].is_ascii_alphabetic() || b[0] == b'_')
-                && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_'),
-            "{s:?} is not a C identifier"
-        );
+        check_ident(&s)?;
         Ok(s)
+    }
+
+    /// The names of a kfunc's `count` parameters, in one string
+    /// ([`param_name`]).
+    fn param_names(&mut self, count: usize) -> Result<Vec<String>> {
+        let n = self.u16()? as usize;
+        let s = std::str::from_utf8(self.take(n)?).context("parameter names are not UTF-8")?;
+        let names = (0..count)
+            .map(|i| {
+                let name = param_name(s, i)
+                    .with_context(|| format!("{count} parameters, but only {i} names in {s:?}"))?;
+                check_ident(name)?;
+                Ok(name.to_string())
+            })
+            .collect::<Result<Vec<_>>>()?;
+        ensure!(
+            param_name(s, count).is_none(),
+            "{count} parameters, but more names in {s:?}"
+        );
+        Ok(names)
     }
 
     /// A parameter's verifier annotation, which its BTF name ends with:
@@ -327,6 +342,18 @@ struct Sig {
     size: usize,
 }
 
+/// Whether `s` is a name that BTF and C take as an identifier.
+fn check_ident(s: &str) -> Result<()> {
+    let b = s.as_bytes();
+    ensure!(
+        b.first()
+            .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
+            && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_'),
+        "{s:?} is not a C identifier"
+    );
+    Ok(())
+}
+
 fn parse_sig(r: &mut Reader<'_>) -> Result<Sig> {
     let start = r.pos;
     let count = r.u8()?;
@@ -357,14 +384,18 @@ fn parse_kfunc(r: &mut Reader<'_>, sigs: &[Sig], budget: &mut usize) -> Result<K
     *budget = budget.checked_sub(sig.size).with_context(|| {
         format!("kfunc {name}: the records repeat over {MAX_SIGNATURE_COPIES} bytes of signatures")
     })?;
-    let mut params = Vec::with_capacity(sig.params.len());
-    for (suffix, ty) in &sig.params {
-        params.push(Field {
-            name: r.ident()? + suffix,
+    let names = r
+        .param_names(sig.params.len())
+        .with_context(|| format!("kfunc {name}"))?;
+    let params = names
+        .into_iter()
+        .zip(&sig.params)
+        .map(|(name, (suffix, ty))| Field {
+            name: name + suffix,
             offset: 0,
             ty: ty.clone(),
-        });
-    }
+        })
+        .collect();
     Ok(Kfunc {
         name,
         ret: sig.ret.clone(),

@@ -196,7 +196,7 @@ fn unknown_kernel_type_names_the_kfunc_and_parameter() {
     };
     const BAD: kfunc::record::Kfunc = kfunc::record::Kfunc {
         name: "rs_bad",
-        params: &["thing"],
+        params: "thing",
         sig: &kfunc::record::Sig::new(
             &kfunc::record::Type::Void,
             &[kfunc::record::SigParam {
@@ -307,7 +307,7 @@ fn self_referencing_module_struct_points_to_itself() {
     };
     const NEXT: Kfunc = Kfunc {
         name: "rs_node_next",
-        params: &["node"],
+        params: "node",
         sig: &Sig::new(
             &NODE_PTR,
             &[SigParam {
@@ -350,7 +350,7 @@ fn kernel_struct_of_another_size_than_vmlinux_warns() {
     };
     const K: Kfunc = Kfunc {
         name: "rs_task_thing",
-        params: &["task"],
+        params: "task",
         sig: &Sig::new(
             &Type::Void,
             &[SigParam {

@@ -175,7 +175,7 @@ fn kfunc_named(name: &'static str) -> Vec<u8> {
     );
     kfunc_record(&Kfunc {
         name,
-        params: &["x"],
+        params: "x",
         sig: &SIG,
     })
 }
@@ -329,7 +329,7 @@ fn regenerate_corpus() {
             dir.path(),
             &kfunc_record(&Kfunc {
                 name: "rs_deep",
-                params: &[],
+                params: "",
                 sig: Box::leak(Box::new(Sig::new(deep, &[]))),
             }),
             "TEST_SET",

@@ -109,7 +109,7 @@ fn parameter_names_take_their_suffix() {
     );
     const K: Kfunc = Kfunc {
         name: "rs_konst",
-        params: &["x", "r#type"],
+        params: "x r#type",
         sig: &SIG,
     };
     assert_eq!(K.param(1).name, "type");
@@ -221,7 +221,7 @@ fn bad_kfunc_records_are_errors() {
     );
     const K: Kfunc = Kfunc {
         name: "rs_bad_suffix",
-        params: &["x"],
+        params: "x",
         sig: &SIG,
     };
     let err = format!("{:#}", record::parse(&kfunc_record(&K)).unwrap_err());
@@ -238,8 +238,44 @@ fn repeated_large_signatures_are_bounded() {
     body.extend((long.len() as u16).to_le_bytes());
     body.extend(long.as_bytes());
     for _ in 0..2000 {
-        body.extend([1, 0, b'k', 0, 0]);
+        // name `k`, signature 0, no parameter names.
+        body.extend([1, 0, b'k', 0, 0, 0, 0]);
     }
     let err = format!("{:#}", record::parse(&kfunc_record_of(&body)).unwrap_err());
     assert!(err.contains("bytes of signatures"), "{err}");
+}
+
+/// A kfunc's parameter names, in one string: split at whitespace (a long
+/// `stringify!` breaks lines), without `r#`; one name for each parameter,
+/// no more, no less.
+#[test]
+fn parameter_names_are_split_and_counted() {
+    use kfunc::record::{param_name, Kfunc};
+    assert_eq!(param_name("a b", 1), Some("b"));
+    assert_eq!(param_name("a\nr#type", 1), Some("type"));
+    assert_eq!(param_name(" a  b ", 0), Some("a"));
+    assert_eq!(param_name("a b", 2), None);
+    assert_eq!(param_name("", 0), None);
+
+    let two = Kfunc {
+        name: "rs_two",
+        params: "mem\nr#type",
+        ..MEMZERO
+    };
+    let k = &record::parse(&kfunc_record(&two)).unwrap().kfuncs[0];
+    let names: Vec<_> = k.params.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["mem", "type"]);
+
+    for (params, want) in [
+        ("mem", "2 parameters, but only 1 names"),
+        ("mem mem more", "2 parameters, but more names"),
+        ("mem 1x", "\"1x\" is not a C identifier"),
+    ] {
+        let bad = Kfunc { params, ..MEMZERO };
+        let err = format!("{:#}", record::parse(&kfunc_record(&bad)).unwrap_err());
+        assert!(
+            err.contains("kfunc rs_memzero") && err.contains(want),
+            "{params:?}: {err}"
+        );
+    }
 }

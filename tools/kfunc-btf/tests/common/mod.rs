@@ -59,7 +59,7 @@ pub const COUNTER_PTR: Type = Type::Ptr {
 
 pub const MEMZERO: Kfunc = Kfunc {
     name: "rs_memzero",
-    params: &["mem", "mem__sz"],
+    params: "mem mem__sz",
     sig: &Sig::new(
         &Type::Void,
         &[
@@ -76,7 +76,7 @@ pub const MEMZERO: Kfunc = Kfunc {
 };
 pub const TASK_ACQUIRE: Kfunc = Kfunc {
     name: "rs_task_acquire",
-    params: &["pid"],
+    params: "pid",
     sig: &Sig::new(
         &TASK_PTR,
         &[SigParam {
@@ -87,7 +87,7 @@ pub const TASK_ACQUIRE: Kfunc = Kfunc {
 };
 pub const COUNTER_ADD: Kfunc = Kfunc {
     name: "rs_counter_add",
-    params: &["counter", "delta"],
+    params: "counter delta",
     sig: &Sig::new(
         &U64,
         &[
