@@ -24,13 +24,15 @@ use crate::{BtfType, KfuncArg, KfuncFlags, KfuncRet};
 
 /// The return type `Self` of kfunc `K` (its declaration's type, named
 /// like the kfunc): a [`KfuncRet`], checked by naming [`returns`] with
-/// both in the kfunc's declaration. If it is not one, the error says so
-/// in [`KfuncRet`]'s words, with a note naming the kfunc
-/// (`required for ... to implement Returns<kfunc>`), at no cost of an item
-/// per kfunc.
+/// both in the kfunc's declaration. If it is not one, the error names the
+/// kfunc and points at the type in its signature (the errors after it, in
+/// [`KfuncRet`]'s words, list the types a kfunc may return), at no cost of
+/// an item per kfunc: a generic check function per kfunc cost the
+/// compiler twice as much.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be the return type of kfunc `{K}`",
-    label = "not a kfunc return type"
+    label = "not a kfunc return type",
+    note = "a kfunc's return type must be a `KfuncRet`"
 )]
 pub trait Returns<K> {}
 

@@ -393,7 +393,7 @@ pub const fn strip_raw(name: &'static str) -> &'static str {
 
 /// Name `i` of the kfunc parameter names `names`, without the `r#` of a
 /// raw identifier, or `None` if there are not so many. `names` holds the
-/// names as written in Rust (`r#type` is C's `type`), separated by
+/// names as written in Rust (`r#type` is C's `type`), separated by ASCII
 /// whitespace: what `stringify!` makes of a list of identifiers (one space
 /// between two, or a line break in a long list). One string, not one
 /// per parameter: a kfunc's declaration then costs the compiler no
@@ -404,14 +404,14 @@ pub const fn param_name(names: &str, i: usize) -> Option<&str> {
     let (mut at, mut word) = (0, 0);
     loop {
         // The next word: skip the separators before it.
-        while at < bytes.len() && bytes[at] <= b' ' {
+        while at < bytes.len() && bytes[at].is_ascii_whitespace() {
             at += 1;
         }
         if at == bytes.len() {
             return None;
         }
         let start = at;
-        while at < bytes.len() && bytes[at] > b' ' {
+        while at < bytes.len() && !bytes[at].is_ascii_whitespace() {
             at += 1;
         }
         if word == i {

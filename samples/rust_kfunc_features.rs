@@ -14,7 +14,8 @@
 //!   `kfunc_flag`, `kfunc_suffix` and `kfunc_stack_args` cfgs come from the
 //!   target kernel (rust/kfunc.mk);
 //! - typed ksyms: a per-CPU variable and a plain one (`ksyms!`);
-//! - one kfunc in two sets, and a kfunc configured out with `#[cfg]`.
+//! - one kfunc in two sets, a kfunc configured out with `#[cfg]`, and
+//!   parameter names as BTF must have them (a raw identifier, a long list).
 
 use core::ffi::CStr;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -157,6 +158,29 @@ kfunc_set! {
     pub fn rs_magic() -> u64 {
         rs_features_magic.load(Ordering::Relaxed)
     }
+
+    /// The sum of its parameters, whose names reach BTF as written: a raw
+    /// identifier (`r#type` is C's `type`), and names long enough for
+    /// `stringify!` to break the line of their list. In the build: both of
+    /// its `#[cfg]`s hold.
+    #[cfg(CONFIG_BPF_SYSCALL)]
+    #[cfg(not(any()))]
+    pub fn rs_param_names(
+        r#type: u32,
+        the_first_of_three_long_parameter_names: u32,
+        the_second_of_three_long_parameter_names: u32,
+        the_third_of_three_long_parameter_names: u32,
+    ) -> u32 {
+        r#type
+            .wrapping_add(the_first_of_three_long_parameter_names)
+            .wrapping_add(the_second_of_three_long_parameter_names)
+            .wrapping_add(the_third_of_three_long_parameter_names)
+    }
+
+    /// Configured out by the second of its two `#[cfg]`s.
+    #[cfg(CONFIG_BPF_SYSCALL)]
+    #[cfg(any())]
+    pub fn rs_configured_out_too() {}
 }
 
 kfunc_set! {

@@ -32,6 +32,15 @@ const KFUNCS: &[(&str, &[&str])] = &[
     ("rs_range_left", &["it__iter"]),
     ("rs_aux_seen", &["x"]),
     ("rs_sum7", &["a", "b", "c", "d", "e", "f", "g"]),
+    (
+        "rs_param_names",
+        &[
+            "type",
+            "the_first_of_three_long_parameter_names",
+            "the_second_of_three_long_parameter_names",
+            "the_third_of_three_long_parameter_names",
+        ],
+    ),
 ];
 
 /// The kfuncs the module has only where the kernel has the feature, and

@@ -183,17 +183,20 @@ impl<'a> Reader<'a> {
     fn param_names(&mut self, count: usize) -> Result<Vec<String>> {
         let n = self.u16()? as usize;
         let s = std::str::from_utf8(self.take(n)?).context("parameter names are not UTF-8")?;
+        // (Quoted in errors up to 80 bytes: a record may hold 64 KiB.)
+        let quoted = format!("{:?}", s.get(..80).unwrap_or(s));
         let names = (0..count)
             .map(|i| {
-                let name = param_name(s, i)
-                    .with_context(|| format!("{count} parameters, but only {i} names in {s:?}"))?;
+                let name = param_name(s, i).with_context(|| {
+                    format!("names for {i} of its {count} parameters in {quoted}")
+                })?;
                 check_ident(name)?;
                 Ok(name.to_string())
             })
             .collect::<Result<Vec<_>>>()?;
         ensure!(
             param_name(s, count).is_none(),
-            "{count} parameters, but more names in {s:?}"
+            "more names than its {count} parameters in {quoted}"
         );
         Ok(names)
     }

@@ -267,8 +267,9 @@ fn parameter_names_are_split_and_counted() {
     assert_eq!(names, ["mem", "type"]);
 
     for (params, want) in [
-        ("mem", "2 parameters, but only 1 names"),
-        ("mem mem more", "2 parameters, but more names"),
+        ("mem", "names for 1 of its 2 parameters"),
+        ("mem mem more", "more names than its 2 parameters"),
+        ("mem\0mem", "\"mem\\0mem\" is not a C identifier"),
         ("mem 1x", "\"1x\" is not a C identifier"),
     ] {
         let bad = Kfunc { params, ..MEMZERO };
