@@ -23,12 +23,12 @@ use crate::record::{self, Kfunc, Sig, SigParam, SigTable, Type};
 use crate::{BtfType, KfuncArg, KfuncFlags, KfuncRet};
 
 /// The return type `Self` of kfunc `K` (its declaration's type, named
-/// like the kfunc): a [`KfuncRet`], checked by naming [`returns`] with
-/// both in the kfunc's declaration. If it is not one, the error names the
-/// kfunc and points at the type in its signature (the errors after it, in
-/// [`KfuncRet`]'s words, list the types a kfunc may return), at no cost of
-/// an item per kfunc: a generic check function per kfunc cost the
-/// compiler twice as much.
+/// like the kfunc): a [`KfuncRet`], checked by the bound of
+/// [`Decl::new`], which the declaration calls with both. If it is not one,
+/// the error names the kfunc and points at the type in its signature (the
+/// errors after it, in [`KfuncRet`]'s words, list the types a kfunc may
+/// return), at no cost of an item per kfunc: a generic check function per
+/// kfunc cost the compiler twice as much.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be the return type of kfunc `{K}`",
     label = "not a kfunc return type",
@@ -37,9 +37,6 @@ use crate::{BtfType, KfuncArg, KfuncFlags, KfuncRet};
 pub trait Returns<K> {}
 
 impl<K, T: KfuncRet> Returns<K> for T {}
-
-/// Names kfunc `K`'s return type `R` in the check of [`Returns`].
-pub const fn returns<K, R: Returns<K>>() {}
 
 /// What a declaration reads from the type of a C parameter, as constants:
 /// evaluated once per type, not once per kfunc. Implemented for every
@@ -187,7 +184,7 @@ const _: () = {
     /// Whether a kfunc with types `S` and parameters `params` is trivial
     /// and passes every rule.
     const fn passes<S: Signature>(params: &'static str) -> bool {
-        let d = Decl::new("kfunc", params, S::INFO_REF, KfuncFlags::empty(), false);
+        let d = Decl::new::<(), ()>("kfunc", params, S::INFO_REF, KfuncFlags::empty(), false);
         let args = d.info.args;
         d.info.trivial
             && check::kfunc(&d.sig, d.flags, d.explicit, d.info.ret, false, args, false).is_none()
@@ -226,8 +223,10 @@ pub struct Decl {
 impl Decl {
     /// Kfunc `name`, whose C parameters are named `params` (in one
     /// string, [`record::param_name`]) and whose types say `info`, with the
-    /// flags `explicit` of its `#[flags(...)]`.
-    pub const fn new(
+    /// flags `explicit` of its `#[flags(...)]`. `K` is the kfunc's
+    /// declaration type and `R` its return type, checked here ([`Returns`]):
+    /// a bound of this call costs the compiler less than a check of its own.
+    pub const fn new<K, R: Returns<K>>(
         name: &'static str,
         params: &'static str,
         info: &'static SigInfo,
@@ -254,7 +253,7 @@ impl Decl {
     pub const DISABLED: Self = Self {
         enabled: false,
         word: word(false, KfuncFlags::empty()),
-        ..Self::new(
+        ..Self::new::<(), ()>(
             "",
             "",
             <((),) as Signature>::INFO_REF,

@@ -665,12 +665,11 @@ macro_rules! __kfunc_params {
             // the type; no attribute here: the compiler pays for each.)
             pub const DECL: $crate::decl::Decl = {
                 $(let _ = Self::$cp::<$ct>;)*
-                let _ = $crate::decl::returns::<Self, $ret>;
-                $crate::decl::Decl::new(
+                $crate::decl::Decl::new::<Self, $ret>(
                     ::core::stringify!($name),
                     ::core::stringify!($($names)*),
                     <($ret, $($ctys)*) as $crate::decl::Signature>::INFO_REF,
-                    $crate::KfuncFlags::empty()$(.union($crate::__kfunc_flags!($name; $flags)))*,
+                    $crate::KfuncFlags::NONE$(.union($crate::__kfunc_flags!($name; $flags)))*,
                     $is_unsafe,
                 )
             };

@@ -81,7 +81,8 @@ pub const MAX_PARAMS: usize = 12;
 // every build, and it pays for every statement it runs, a call costing
 // as much as a dozen: sizes are sums, not a dry run of the writer; the
 // writer's appends are macros, expanded in place; bytes are copied by
-// matching slices (no calls to `len` or indexing of the source; a
+// matching slices, eight at a time while there are as many (no calls to
+// `len` or indexing of the source; a
 // `copy_nonoverlapping` call saves nothing here, and older kernels' MSRV
 // does not allow it in a `const fn`), names' lengths are counted as they are
 // written, a type's chain of pointers and arrays is a loop, not
@@ -105,6 +106,18 @@ macro_rules! put {
     }};
     ($buf:ident, $pos:ident, $s:expr) => {{
         let mut s: &[u8] = $s;
+        while let [b0, b1, b2, b3, b4, b5, b6, b7, rest @ ..] = s {
+            $buf[$pos] = *b0;
+            $buf[$pos + 1] = *b1;
+            $buf[$pos + 2] = *b2;
+            $buf[$pos + 3] = *b3;
+            $buf[$pos + 4] = *b4;
+            $buf[$pos + 5] = *b5;
+            $buf[$pos + 6] = *b6;
+            $buf[$pos + 7] = *b7;
+            $pos += 8;
+            s = rest;
+        }
         while let [b, rest @ ..] = s {
             $buf[$pos] = *b;
             $pos += 1;
