@@ -38,6 +38,11 @@ pub trait Returns<K> {}
 
 impl<K, T: KfuncRet> Returns<K> for T {}
 
+/// No flags: what a kfunc's declaration starts from, a constant, which the
+/// const evaluator reads without the call of [`KfuncFlags::empty`] (and
+/// not a `KfuncFlags` constant, which `#[flags(...)]` could name).
+pub const NO_FLAGS: KfuncFlags = KfuncFlags::empty();
+
 /// What a declaration reads from the type of a C parameter, as constants:
 /// evaluated once per type, not once per kfunc. Implemented for every
 /// [`KfuncArg`], so a type that is not one fails with that trait's
@@ -224,8 +229,9 @@ impl Decl {
     /// Kfunc `name`, whose C parameters are named `params` (in one
     /// string, [`record::param_name`]) and whose types say `info`, with the
     /// flags `explicit` of its `#[flags(...)]`. `K` is the kfunc's
-    /// declaration type and `R` its return type, checked here ([`Returns`]):
-    /// a bound of this call costs the compiler less than a check of its own.
+    /// declaration type (`()` where there is no kfunc to name) and `R` its
+    /// return type, checked here ([`Returns`]): a bound of this call costs
+    /// the compiler less than a check of its own.
     pub const fn new<K, R: Returns<K>>(
         name: &'static str,
         params: &'static str,

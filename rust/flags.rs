@@ -28,15 +28,10 @@ use core::ops::BitOr;
 pub struct KfuncFlags(pub(crate) u32);
 
 impl KfuncFlags {
-    /// No flags: [`KfuncFlags::empty`] as a constant, which the
-    /// compiler's const evaluator reads without a call.
-    #[doc(hidden)]
-    pub const NONE: Self = Self(0);
-
     /// No flags.
     #[inline]
     pub const fn empty() -> Self {
-        Self::NONE
+        Self(0)
     }
 
     /// The flags as the `u32` the kernel stores in a `btf_id_set8` pair.

@@ -649,8 +649,9 @@ macro_rules! __kfunc_params {
         // The kfunc's name in the type namespace: its declaration. A
         // parameter type that is not a kfunc type fails the bound of
         // `<kfunc>::<parameter>`, so the error names both; a return type,
-        // that of `decl::Returns<kfunc>` (no item per kfunc). The set
-        // checks the declaration and records it.
+        // the bound `decl::Returns<kfunc>` of `Decl::new::<kfunc, return
+        // type>` (no item per kfunc). The set checks the declaration and
+        // records it.
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
         $vis enum $name {}
@@ -669,7 +670,7 @@ macro_rules! __kfunc_params {
                     ::core::stringify!($name),
                     ::core::stringify!($($names)*),
                     <($ret, $($ctys)*) as $crate::decl::Signature>::INFO_REF,
-                    $crate::KfuncFlags::NONE$(.union($crate::__kfunc_flags!($name; $flags)))*,
+                    $crate::decl::NO_FLAGS$(.union($crate::__kfunc_flags!($name; $flags)))*,
                     $is_unsafe,
                 )
             };

@@ -81,13 +81,13 @@ pub const MAX_PARAMS: usize = 12;
 // every build, and it pays for every statement it runs, a call costing
 // as much as a dozen: sizes are sums, not a dry run of the writer; the
 // writer's appends are macros, expanded in place; bytes are copied by
-// matching slices, eight at a time while there are as many (no calls to
-// `len` or indexing of the source; a
-// `copy_nonoverlapping` call saves nothing here, and older kernels' MSRV
-// does not allow it in a `const fn`), names' lengths are counted as they are
-// written, a type's chain of pointers and arrays is a loop, not
-// recursion, what depends only on a kfunc's types is encoded once per
-// signature ([`Sig`]), and a set's kfuncs share one record.
+// matching slices, eight at a time while eight or more remain (no calls
+// to `len` or indexing of the source; a `copy_nonoverlapping` call saves
+// nothing here, and older kernels' MSRV does not allow it in a `const
+// fn`), names' lengths are counted as they are written, a type's chain of
+// pointers and arrays is a loop, not recursion, what depends only on a
+// kfunc's types is encoded once per signature ([`Sig`]), and a set's
+// kfuncs share one record.
 
 /// The bytes of a `&'static str`, without calling `str::as_bytes`.
 macro_rules! bytes {
