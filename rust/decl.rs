@@ -19,7 +19,7 @@
 
 use crate::arg::ArgInfo;
 use crate::check::{self, Msg, RetInfo};
-use crate::record::{self, Kfunc, Sig, SigParam, SigTable, Type};
+use crate::record::{self, Kfunc, ListKind, Sig, SigParam, SigTable, Type};
 use crate::{BtfType, KfuncArg, KfuncFlags, KfuncRet};
 
 /// The return type `Self` of kfunc `K` (its declaration's type, named
@@ -399,6 +399,8 @@ const fn listed_again(entries: &[Entry], at: usize) -> bool {
 /// their signatures, each once, the index of each kfunc's among them, and
 /// the record's size.
 pub struct Layout<const N: usize> {
+    /// The list: a set or a destructor list.
+    kind: ListKind,
     /// Their signatures.
     table: SigTable,
     /// The index in `table` of the signature of each entry's kfunc, if
@@ -410,13 +412,19 @@ pub struct Layout<const N: usize> {
 }
 
 /// The [`Layout`] of the signature record of the kfuncs declared by
-/// `entries`, of which there must be `N`.
-pub const fn layout<const N: usize>(entries: &[Entry]) -> Layout<N> {
+/// `entries`, of which there must be `N`, of list `what`, a kfunc set if
+/// `is_set`, else a destructor list.
+pub const fn layout<const N: usize>(what: &str, entries: &[Entry], is_set: bool) -> Layout<N> {
     assert!(
         entries.len() == N,
         "a record layout for another number of entries"
     );
     let mut layout = Layout {
+        kind: if is_set {
+            ListKind::Set8
+        } else {
+            ListKind::Dtors
+        },
         table: SigTable::EMPTY,
         sigs: [0; N],
         len: 0,
@@ -431,14 +439,17 @@ pub const fn layout<const N: usize>(entries: &[Entry]) -> Layout<N> {
         i += 1;
     }
     if layout.len != 0 {
-        layout.len += record::HEADER_LEN + layout.table.encoded_len();
+        layout.len += record::kfuncs_len(layout.kind, what, &layout.table);
     }
     layout
 }
 
-/// The signature record of the kfuncs declared by `entries`, as the BTF
-/// step reads it; `layout` must be their [`layout`] and `L` its `len`.
+/// The signature record of the kfuncs declared by `entries` of list
+/// `what`, as the BTF step reads it; `layout` must be their [`layout`] and
+/// `L` its `len`. A kfunc's place in the list is its entry's among those
+/// in `.BTF_ids`: a set has only the entries in the build.
 pub const fn records<const N: usize, const L: usize>(
+    what: &'static str,
     entries: &[Entry],
     layout: &Layout<N>,
 ) -> [u8; L] {
@@ -450,11 +461,19 @@ pub const fn records<const N: usize, const L: usize>(
     if L == 0 {
         return buf;
     }
-    let mut at = record::begin_kfuncs(&mut buf, 0, &layout.table);
-    let (mut i, mut rest) = (0, entries);
+    let kind = layout.kind;
+    let mut at = record::begin_kfuncs(&mut buf, 0, &layout.table, kind, what);
+    // `placed`: the entries before this one in `.BTF_ids`.
+    let (mut i, mut placed, mut rest) = (0, 0, entries);
     while let [e, more @ ..] = rest {
         if e.here && e.enabled {
-            at = e.decl.sig.encode_body_at(&mut buf, at, layout.sigs[i]);
+            at = e
+                .decl
+                .sig
+                .encode_body_at(&mut buf, at, layout.sigs[i], kind.id_at(placed));
+        }
+        if e.enabled || matches!(kind, ListKind::Dtors) {
+            placed += 1;
         }
         rest = more;
         i += 1;

@@ -65,8 +65,8 @@ macro_rules! kfunc_dtors {
         ::core::arch::global_asm!(
             ".pushsection .BTF_ids,\"a\"",
             ".balign 4",
-            ::core::concat!(".local __kfunc_rs_dtors__", ::core::stringify!($name)),
-            ::core::concat!("__kfunc_rs_dtors__", ::core::stringify!($name), ":"),
+            ::core::concat!(".local ", $crate::__kfunc_rs_dtors_prefix!(), ::core::stringify!($name)),
+            ::core::concat!($crate::__kfunc_rs_dtors_prefix!(), ::core::stringify!($name), ":"),
             $crate::__btf_id_begin!(),
             $(
                 $crate::__btf_id!(struct, $ty, "d"),
@@ -81,7 +81,7 @@ macro_rules! kfunc_dtors {
         $vis static $name: $crate::KfuncDtors = {
             const COUNT: usize = [$(::core::stringify!($dtor)),+].len();
             unsafe extern "C" {
-                #[link_name = ::core::concat!("__kfunc_rs_dtors__", ::core::stringify!($name))]
+                #[link_name = ::core::concat!($crate::__kfunc_rs_dtors_prefix!(), ::core::stringify!($name))]
                 static PAIRS: [$crate::bindings::btf_id_dtor_kfunc; COUNT];
             }
             // SAFETY: `PAIRS` is the list emitted above, `COUNT` pairs in

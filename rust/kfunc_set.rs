@@ -326,15 +326,16 @@ macro_rules! __kfunc_set_entries {
             ".balign 4",
             ::core::concat!(".local ", ::core::stringify!($set)),
             ::core::concat!(::core::stringify!($set), ":"),
-            ::core::concat!(".local __BTF_ID__set8__", ::core::stringify!($set)),
-            ::core::concat!("__BTF_ID__set8__", ::core::stringify!($set), ":"),
+            ::core::concat!(".local ", $crate::__kfunc_rs_set8_prefix!(), ::core::stringify!($set)),
+            ::core::concat!($crate::__kfunc_rs_set8_prefix!(), ::core::stringify!($set), ":"),
             ".zero 4",
             ".long {__kfunc_rs_set8_flags}",
             $(
                 ::core::concat!("__kfunc_rs_set_entry ", ::core::stringify!($k), ", {}"),
             )+
             ::core::concat!(
-                ".size __BTF_ID__set8__", ::core::stringify!($set), ", .-", ::core::stringify!($set)
+                ".size ", $crate::__kfunc_rs_set8_prefix!(), ::core::stringify!($set), ", .-",
+                ::core::stringify!($set)
             ),
             ".popsection",
             ".purgem __kfunc_rs_set_entry",
@@ -354,7 +355,7 @@ macro_rules! __kfunc_set_entries {
             const LEN: usize =
                 $crate::__kfunc_entries!(::core::stringify!($set), true, &[$($entry),+]);
             unsafe extern "C" {
-                #[link_name = ::core::concat!("__BTF_ID__set8__", ::core::stringify!($set))]
+                #[link_name = ::core::concat!($crate::__kfunc_rs_set8_prefix!(), ::core::stringify!($set))]
                 static mut SET8: $crate::bindings::btf_id_set8;
             }
             // SAFETY: `SET8` is the set emitted above, in `.BTF_ids`, which
@@ -416,11 +417,12 @@ macro_rules! __kfunc_set_entries {
 macro_rules! __kfunc_entries {
     ($what:expr, $is_set:literal, $entries:expr) => {{
         const ENTRIES: &[$crate::decl::Entry] = $entries;
-        const LAYOUT: $crate::decl::Layout<{ ENTRIES.len() }> = $crate::decl::layout(ENTRIES);
+        const LAYOUT: $crate::decl::Layout<{ ENTRIES.len() }> =
+            $crate::decl::layout($what, ENTRIES, $is_set);
 
         #[used]
         #[link_section = $crate::__kfunc_rs_record_section!()]
-        static RECORDS: [u8; LAYOUT.len] = $crate::decl::records(ENTRIES, &LAYOUT);
+        static RECORDS: [u8; LAYOUT.len] = $crate::decl::records($what, ENTRIES, &LAYOUT);
 
         match $crate::decl::check($what, ENTRIES, $is_set) {
             ::core::result::Result::Ok(n) => n,

@@ -23,13 +23,13 @@
 //! kernel crate writes records with it and `kfunc-btf` reads them with its
 //! constants and tags, so the two cannot drift apart.
 //!
-//! # Format (version 5, little endian)
+//! # Format (version 6, little endian)
 //!
 //! ```text
 //! record  := "KFRS" version:u8 kind:u8 length:u32 body     length counts the whole record
-//! kfuncs  := count:u16 sig{count} kfunc+                kind 1 (Kfunc)
+//! kfuncs  := list:str count:u16 sig{count} kfunc+       kind 1 (Kfunc)
 //! sig     := count:u8 ret:type (suffix:str type){count}
-//! kfunc   := name:str sig:u16 params:str          sig: an index of the record's sigs
+//! kfunc   := at:u32 sig:u16 params:str        sig: an index of the record's sigs
 //! struct  := name:str size:u32 count:u16 (name:str offset:u32 type)*   kind 2 (Struct)
 //! var     := name:str percpu:u8 type                       kind 3 (Var)
 //! str     := length:u16 bytes
@@ -44,7 +44,12 @@
 //! ```
 //!
 //! A kfunc record holds one kfunc or more (a set's), and the distinct
-//! signatures they have, which each kfunc names by its index. A kfunc's
+//! signatures they have, which each kfunc names by its index. Its `list`
+//! is the symbol of the set or destructor list in `.BTF_ids` that holds
+//! them ([`ListKind`]), and a kfunc's `at` the offset from that symbol of
+//! the kfunc's BTF id, whose symbol, `__BTF_ID__func__<name>__<n>`, names
+//! the kfunc: the name is not written twice, and the const evaluator,
+//! which pays for every byte it writes, does not copy it. A kfunc's
 //! parameter `i` is named [`param_name`]`(params, i)` + `suffix[i]` in BTF:
 //! `params` holds the names of all of them, as written in Rust, in one
 //! string. A signature
@@ -66,10 +71,61 @@ macro_rules! __kfunc_rs_record_section {
 
 /// The ELF section that holds the records.
 pub const SECTION: &str = crate::__kfunc_rs_record_section!();
+
+/// The prefix of a kfunc set's symbol in `.BTF_ids`, for `concat!`:
+/// `__BTF_ID__set8__<set>`, as `BTF_KFUNCS_START` (btf_ids.h) names it.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __kfunc_rs_set8_prefix {
+    () => {
+        "__BTF_ID__set8__"
+    };
+}
+
+/// The prefix of a destructor list's symbol in `.BTF_ids`, for `concat!`:
+/// `__kfunc_rs_dtors__<list>` ([`kfunc_dtors!`](crate::kfunc_dtors)).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __kfunc_rs_dtors_prefix {
+    () => {
+        "__kfunc_rs_dtors__"
+    };
+}
+
+/// A list of kfuncs' BTF ids in `.BTF_ids`, which a kfunc record names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListKind {
+    /// A kfunc set, a `struct btf_id_set8`: a header of 8 bytes, then an
+    /// id and its flags (8 bytes) per kfunc in the build.
+    Set8,
+    /// A destructor list ([`kfunc_dtors!`](crate::kfunc_dtors)): a type's
+    /// id, then its destructor's (8 bytes) per destructor.
+    Dtors,
+}
+
+impl ListKind {
+    /// The prefix of the list's symbol, followed by the list's name.
+    pub const fn prefix(self) -> &'static str {
+        match self {
+            Self::Set8 => crate::__kfunc_rs_set8_prefix!(),
+            Self::Dtors => crate::__kfunc_rs_dtors_prefix!(),
+        }
+    }
+
+    /// The offset from the list's symbol of the BTF id of its kfunc `i`.
+    pub const fn id_at(self, i: usize) -> u32 {
+        let at = match self {
+            Self::Set8 => 8 + 8 * i,
+            Self::Dtors => 8 * i + 4,
+        };
+        assert!(at <= u32::MAX as usize, "a list too long for a record");
+        at as u32
+    }
+}
 /// The first bytes of every record.
 pub const MAGIC: [u8; 4] = *b"KFRS";
 /// The format version of this file.
-pub const VERSION: u8 = 5;
+pub const VERSION: u8 = 6;
 /// Bytes before a record's body: magic, version, kind, length.
 pub const HEADER_LEN: usize = 10;
 /// The most parameters a record may hold (the BTF limit of the kernel's
@@ -641,13 +697,15 @@ impl SigTable {
 /// const SIG: Sig = Sig::new(&Type::Void, &[SigParam { suffix: "__k", ty: &U32 }]);
 /// const K: Kfunc = Kfunc { name: "my_kfunc", params: "x", sig: &SIG };
 /// assert_eq!(K.param(0).name, "x");
-/// const LEN: usize = K.encoded_len();
-/// static RECORD: [u8; LEN] = K.encode::<LEN>();
+/// // `my_kfunc` alone, the first kfunc of set `my_set`.
+/// const LEN: usize = K.encoded_len("my_set");
+/// static RECORD: [u8; LEN] = K.encode::<LEN>("my_set", 0);
 /// assert_eq!(&RECORD[..4], b"KFRS");
 /// ```
 #[derive(Debug)]
 pub struct Kfunc {
-    /// The kfunc's symbol name.
+    /// The kfunc's symbol name (for the checks' messages: the record has
+    /// the kfunc's place in its list instead).
     pub name: &'static str,
     /// The names of its C parameters as written in Rust, without their
     /// suffixes, which `sig` has, in one string ([`param_name`]).
@@ -786,7 +844,7 @@ impl Type {
     }
 }
 
-/// The records of one kind of item ([`Kfunc`], [`Struct`], [`Var`]): each
+/// The records of one kind of item ([`Struct`], [`Var`]): each
 /// writes itself at a position of a buffer and knows its size.
 macro_rules! record_impl {
     ($t:ty, $what:literal) => {
@@ -802,7 +860,6 @@ macro_rules! record_impl {
     };
 }
 
-record_impl!(Kfunc, "kfunc");
 record_impl!(Struct, "struct");
 record_impl!(Var, "variable");
 
@@ -838,24 +895,39 @@ impl Kfunc {
         (table, sig)
     }
 
-    /// The size of a record of this kfunc alone.
-    pub const fn encoded_len(&self) -> usize {
-        HEADER_LEN + self.table().0.encoded_len() + self.body_len()
+    /// The size of a record of this kfunc alone, in kfunc set `set`.
+    pub const fn encoded_len(&self, set: &str) -> usize {
+        kfuncs_len(ListKind::Set8, set, &self.table().0) + self.body_len()
     }
 
-    /// Writes a record of this kfunc alone into `buf` at `pos`, which must
-    /// leave room for [`Self::encoded_len`] bytes (or the evaluation
-    /// fails); returns the position after it.
-    pub const fn encode_at(&self, buf: &mut [u8], pos: usize) -> usize {
+    /// Writes a record of this kfunc alone, kfunc `i` of set `set`, into
+    /// `buf` at `pos`, which must leave room for [`Self::encoded_len`]
+    /// bytes (or the evaluation fails); returns the position after it.
+    pub const fn encode_at(
+        &self,
+        buf: &mut [u8],
+        pos: usize,
+        set: &'static str,
+        i: usize,
+    ) -> usize {
         let (table, sig) = self.table();
-        let body = begin_kfuncs(buf, pos, &table);
-        let end = self.encode_body_at(buf, body, sig);
+        let body = begin_kfuncs(buf, pos, &table, ListKind::Set8, set);
+        let end = self.encode_body_at(buf, body, sig, ListKind::Set8.id_at(i));
         end_record(buf, pos, end)
+    }
+
+    /// A record of this kfunc alone, kfunc `i` of set `set`; `N` must be
+    /// [`Self::encoded_len`].
+    pub const fn encode<const N: usize>(&self, set: &'static str, i: usize) -> [u8; N] {
+        let mut buf = [0; N];
+        let end = self.encode_at(&mut buf, 0, set, i);
+        assert!(end == N, "signature record size mismatch");
+        buf
     }
 
     /// The size of this kfunc in a kfunc record, but for its signature.
     pub const fn body_len(&self) -> usize {
-        2 + bytes!(self.name).len() + 2 + 2 + bytes!(self.params).len()
+        4 + 2 + 2 + bytes!(self.params).len()
     }
 
     /// Writes this kfunc into `buf` at `pos`, in the kfunc record that
@@ -864,26 +936,40 @@ impl Kfunc {
     /// again here: the const evaluator would pay for it kfunc after
     /// kfunc); returns the position after it. Nor are its parameter names
     /// counted: the BTF step rejects a record without a name for each
-    /// parameter.
-    pub const fn encode_body_at(&self, buf: &mut [u8], mut pos: usize, sig: u16) -> usize {
+    /// parameter. `at` is where its BTF id is in the record's list
+    /// ([`ListKind::id_at`]).
+    pub const fn encode_body_at(&self, buf: &mut [u8], mut pos: usize, sig: u16, at: u32) -> usize {
         assert!(
             self.sig.params.len() <= MAX_PARAMS,
             "a kfunc takes at most 12 parameters"
         );
-        put_name!(buf, pos, self.name);
+        put_le!(buf, pos, u32, at);
         put_le!(buf, pos, u16, sig);
         put_name!(buf, pos, self.params);
         pos
     }
 }
 
-/// Begins a kfunc record at `pos` of `buf` with the signatures `table`,
-/// for kfuncs written with [`Kfunc::encode_body_at`] and ended by
-/// [`end_record`]; returns the position after the signatures. The
-/// record's size is [`HEADER_LEN`], the table's and its kfuncs'
-/// [`Kfunc::body_len`].
-pub const fn begin_kfuncs(buf: &mut [u8], mut pos: usize, table: &SigTable) -> usize {
+/// The size of a kfunc record of list `list` of kind `kind` with the
+/// signatures `table`, but for its kfuncs' [`Kfunc::body_len`].
+pub const fn kfuncs_len(kind: ListKind, list: &str, table: &SigTable) -> usize {
+    HEADER_LEN + 2 + kind.prefix().len() + list.len() + table.encoded_len()
+}
+
+/// Begins a kfunc record at `pos` of `buf` for kfuncs of list `list` of
+/// kind `kind`, with the signatures `table`, for kfuncs written with
+/// [`Kfunc::encode_body_at`] and ended by [`end_record`]; returns the
+/// position after the signatures. The record's size is [`kfuncs_len`] and
+/// its kfuncs' [`Kfunc::body_len`].
+pub const fn begin_kfuncs(
+    buf: &mut [u8],
+    mut pos: usize,
+    table: &SigTable,
+    kind: ListKind,
+    list: &'static str,
+) -> usize {
     put_header!(buf, pos, RecordKind::Kfunc);
+    put_name!(buf, pos, kind.prefix(), list);
     table.encode_at(buf, pos)
 }
 

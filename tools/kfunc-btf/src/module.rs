@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use object::{Object, ObjectSection, ObjectSymbol};
 use std::path::Path;
 
-const SET8_PREFIX: &str = "__BTF_ID__set8__";
+const SET8_PREFIX: &str = kfunc::record::ListKind::Set8.prefix();
 const FUNC_PREFIX: &str = "__BTF_ID__func__";
 /// The set8 header (cnt, flags) before the id/flags pairs.
 const SET8_HEADER: u64 = 8;
@@ -105,19 +105,16 @@ fn kfunc_name(symbol: &str) -> Option<&str> {
     (!name.is_empty() && !suffix.contains('_')).then_some(name)
 }
 
-/// Reads the kfunc sets of an object's `.BTF_ids`.
-fn kfunc_sets(file: &object::File<'_>) -> Result<Vec<KfuncSet>> {
+/// A symbol of `.BTF_ids`: name, offset in the section, size and kind
+/// (`data` for `STT_OBJECT`).
+type IdsSymbol = (String, u64, u64, String);
+
+/// The symbols of an object's `.BTF_ids`, and the section's bytes.
+fn ids_symbols<'d>(file: &object::File<'d>) -> Result<(Vec<IdsSymbol>, &'d [u8])> {
     let Some(ids) = file.section_by_name(".BTF_ids") else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), &[]));
     };
     let bytes = ids.data()?;
-    let word = |off: u64| -> Result<u32> {
-        let o = off as usize;
-        let b = bytes
-            .get(o..o + 4)
-            .context(".BTF_ids entry outside the section")?;
-        Ok(u32::from_le_bytes(b.try_into()?))
-    };
     let len = bytes.len() as u64;
     let mut syms = Vec::new();
     for s in file
@@ -145,8 +142,37 @@ fn kfunc_sets(file: &object::File<'_>) -> Result<Vec<KfuncSet>> {
             format!("{:?}", s.kind()).to_lowercase(),
         ));
     }
+    Ok((syms, bytes))
+}
+
+/// The name of the kfunc whose BTF id is `at` bytes from symbol `list` of
+/// `.BTF_ids`, where a signature record places it: its id's symbol's.
+fn kfunc_at(syms: &[IdsSymbol], list: &str, at: u32) -> Result<String> {
+    let mut lists = syms.iter().filter(|(name, ..)| name == list);
+    let start = match (lists.next(), lists.next()) {
+        (Some((_, start, ..)), None) => start,
+        (None, _) => bail!("no symbol {list} in .BTF_ids"),
+        (Some(_), Some(_)) => bail!("two symbols {list} in .BTF_ids"),
+    };
+    let addr = start + u64::from(at);
+    syms.iter()
+        .filter(|(_, a, ..)| *a == addr)
+        .find_map(|(name, ..)| kfunc_name(name))
+        .map(str::to_string)
+        .with_context(|| format!("no kfunc's BTF id ({FUNC_PREFIX}<name>__<n>) at {list}+{at}"))
+}
+
+/// Reads the kfunc sets of an object's `.BTF_ids`, from its symbols.
+fn kfunc_sets(syms: &[IdsSymbol], bytes: &[u8]) -> Result<Vec<KfuncSet>> {
+    let word = |off: u64| -> Result<u32> {
+        let o = off as usize;
+        let b = bytes
+            .get(o..o + 4)
+            .context(".BTF_ids entry outside the section")?;
+        Ok(u32::from_le_bytes(b.try_into()?))
+    };
     let mut sets = Vec::new();
-    for (name, start, size, _) in &syms {
+    for (name, start, size, _) in syms {
         let Some(set) = name.strip_prefix(SET8_PREFIX) else {
             continue;
         };
@@ -156,7 +182,7 @@ fn kfunc_sets(file: &object::File<'_>) -> Result<Vec<KfuncSet>> {
             );
         }
         let mut entries = Vec::new();
-        for (sym, addr, symbol_size, kind) in &syms {
+        for (sym, addr, symbol_size, kind) in syms {
             if !(start + SET8_HEADER..start + size).contains(addr) {
                 continue;
             }
@@ -209,8 +235,12 @@ impl Module {
         if !file.is_64() {
             bail!("a 32-bit ELF file: kfunc-rs modules are 64-bit");
         }
+        let (syms, ids) = ids_symbols(&file)?;
         let records = match file.section_by_name(record::SECTION) {
-            Some(s) => record::parse(s.data().context("cannot read the signature records")?)?,
+            Some(s) => record::parse(
+                s.data().context("cannot read the signature records")?,
+                &|list, at| kfunc_at(&syms, list, at),
+            )?,
             None => Records::default(),
         };
         let mut var_places = std::collections::HashMap::new();
@@ -239,7 +269,7 @@ impl Module {
         }
         Ok(Self {
             records,
-            sets: kfunc_sets(&file)?,
+            sets: kfunc_sets(&syms, ids)?,
             var_places,
             has_distilled_base: file.section_by_name(".BTF.base").is_some(),
             machine: elf_machine(data).context("no ELF header")?,

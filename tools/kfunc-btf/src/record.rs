@@ -267,9 +267,14 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Parses the contents of a `.kfunc_rs.btf` section. Records are packed
-/// back to back; zero bytes between them (alignment padding) are skipped.
-pub fn parse(section: &[u8]) -> Result<Records> {
+/// Gives the name of the kfunc whose BTF id is at offset `at` from symbol
+/// `list` of `.BTF_ids`, where a kfunc record places each of its kfuncs.
+pub type KfuncNames<'a> = dyn Fn(&str, u32) -> Result<String> + 'a;
+
+/// Parses the contents of a `.kfunc_rs.btf` section, naming each kfunc
+/// with `names`. Records are packed back to back; zero bytes between them
+/// (alignment padding) are skipped.
+pub fn parse(section: &[u8], names: &KfuncNames<'_>) -> Result<Records> {
     let mut records = Records::default();
     let mut budget = MAX_SIGNATURE_COPIES;
     let mut pos = 0;
@@ -299,7 +304,9 @@ pub fn parse(section: &[u8]) -> Result<Records> {
             pos: HEADER_LEN,
         };
         let what = match RecordKind::from_u8(rest[5]) {
-            Some(RecordKind::Kfunc) => parse_kfuncs(&mut r, &mut records.kfuncs, &mut budget),
+            Some(RecordKind::Kfunc) => {
+                parse_kfuncs(&mut r, &mut records.kfuncs, &mut budget, names)
+            }
             Some(RecordKind::Struct) => parse_struct(&mut r).map(|s| records.structs.push(s)),
             Some(RecordKind::Var) => parse_var(&mut r).map(|v| records.vars.push(v)),
             None => Err(anyhow::anyhow!("unknown record kind {}", rest[5])),
@@ -322,15 +329,22 @@ pub fn parse(section: &[u8]) -> Result<Records> {
 /// at most 256 kfuncs with signatures of at most 2 KiB, rust/record.rs).
 const MAX_SIGNATURE_COPIES: usize = 64 << 20;
 
-/// The kfuncs of a kfunc record: its signatures, then one kfunc or more,
-/// to its end. `budget` is what is left of [`MAX_SIGNATURE_COPIES`].
-fn parse_kfuncs(r: &mut Reader<'_>, kfuncs: &mut Vec<Kfunc>, budget: &mut usize) -> Result<()> {
+/// The kfuncs of a kfunc record: its list, its signatures, then one kfunc
+/// or more, to its end. `budget` is what is left of
+/// [`MAX_SIGNATURE_COPIES`].
+fn parse_kfuncs(
+    r: &mut Reader<'_>,
+    kfuncs: &mut Vec<Kfunc>,
+    budget: &mut usize,
+    names: &KfuncNames<'_>,
+) -> Result<()> {
+    let list = r.ident().context("the list's symbol")?;
     let count = r.u16()?;
     let sigs = (0..count)
         .map(|i| parse_sig(r).with_context(|| format!("signature {i}")))
         .collect::<Result<Vec<_>>>()?;
     loop {
-        kfuncs.push(parse_kfunc(r, &sigs, budget)?);
+        kfuncs.push(parse_kfunc(r, &list, &sigs, budget, names)?);
         if r.pos == r.data.len() {
             return Ok(());
         }
@@ -375,8 +389,16 @@ fn parse_sig(r: &mut Reader<'_>) -> Result<Sig> {
     })
 }
 
-fn parse_kfunc(r: &mut Reader<'_>, sigs: &[Sig], budget: &mut usize) -> Result<Kfunc> {
-    let name = r.ident()?;
+fn parse_kfunc(
+    r: &mut Reader<'_>,
+    list: &str,
+    sigs: &[Sig],
+    budget: &mut usize,
+    names: &KfuncNames<'_>,
+) -> Result<Kfunc> {
+    let at = r.u32()?;
+    let name = names(list, at).with_context(|| format!("the kfunc at +{at} of {list}"))?;
+    check_ident(&name).with_context(|| format!("the kfunc at +{at} of {list}"))?;
     let index = r.u16()? as usize;
     let Some(sig) = sigs.get(index) else {
         bail!(

@@ -10,9 +10,9 @@ use kfunc_btf::btf::{Btf, Kind};
 use std::rc::Rc;
 
 fn section() -> Vec<u8> {
-    let mut s = kfunc_record(&MEMZERO);
-    s.extend(kfunc_record(&TASK_ACQUIRE));
-    s.extend(kfunc_record(&COUNTER_ADD));
+    let mut s = kfunc_record(&MEMZERO, 0);
+    s.extend(kfunc_record(&TASK_ACQUIRE, 1));
+    s.extend(kfunc_record(&COUNTER_ADD, 2));
     s.extend(struct_record(&RS_COUNTER));
     s
 }
@@ -49,7 +49,7 @@ fn setup_module_on(
 }
 
 fn setup(records: &[u8], set: &[&str]) -> Setup {
-    setup_module(|dir| write_module(dir, records, "TEST_SET", set))
+    setup_module(|dir| write_module(dir, records, TEST_SET, set))
 }
 
 /// [`setup`] on a base that also has `void <name>(void)` for each of
@@ -78,7 +78,7 @@ fn setup_with_vmlinux_funcs(
                 b.add_func(f, proto).unwrap();
             }
         },
-        |dir| write_module(dir, records, "TEST_SET", set),
+        |dir| write_module(dir, records, TEST_SET, set),
     )
 }
 
@@ -205,7 +205,7 @@ fn unknown_kernel_type_names_the_kfunc_and_parameter() {
             }],
         ),
     };
-    let s = setup(&kfunc_record(&BAD), &["rs_bad"]);
+    let s = setup(&kfunc_record(&BAD, 0), &["rs_bad"]);
     let err = fails_untouched(&s, &s.base);
     assert!(err.contains("kfunc `rs_bad`, parameter `thing`"), "{err}");
     assert!(err.contains("union no_such_union"), "{err}");
@@ -213,7 +213,7 @@ fn unknown_kernel_type_names_the_kfunc_and_parameter() {
 
 #[test]
 fn kfunc_in_a_set_without_record_is_an_error() {
-    let s = setup(&kfunc_record(&MEMZERO), &["rs_memzero", "rs_forgotten"]);
+    let s = setup(&kfunc_record(&MEMZERO, 0), &["rs_memzero", "rs_forgotten"]);
     let err = fails_untouched(&s, &s.base);
     assert!(err.contains("rs_forgotten (in TEST_SET)"), "{err}");
 }
@@ -316,7 +316,7 @@ fn self_referencing_module_struct_points_to_itself() {
             }],
         ),
     };
-    let mut records = kfunc_record(&NEXT);
+    let mut records = kfunc_record(&NEXT, 0);
     records.extend(struct_record(&RS_NODE));
     let s = setup(&records, &["rs_node_next"]);
     kfunc_btf::add(&s.base, &s.btf, &s.module).unwrap();
@@ -359,7 +359,7 @@ fn kernel_struct_of_another_size_than_vmlinux_warns() {
             }],
         ),
     };
-    let s = setup(&kfunc_record(&K), &["rs_task_thing"]);
+    let s = setup(&kfunc_record(&K, 0), &["rs_task_thing"]);
     let added = kfunc_btf::add(&s.base, &s.btf, &s.module).unwrap();
     assert_eq!(added.warnings.len(), 1, "{:?}", added.warnings);
     assert!(
@@ -463,7 +463,7 @@ fn set_entry_with_a_func_in_vmlinux_only_is_an_error() {
     // resolve_btfids looks set entries up in the module's own BTF: a
     // vmlinux FUNC of that name would give the entry id 0.
     let s = setup_with_vmlinux_funcs(
-        &kfunc_record(&MEMZERO),
+        &kfunc_record(&MEMZERO, 0),
         &["rs_memzero", "rs_forgotten"],
         &["rs_forgotten"],
         &[],
@@ -481,7 +481,7 @@ fn set_entry_with_a_func_in_vmlinux_only_is_an_error() {
 fn kfunc_identical_to_a_vmlinux_function_is_an_error() {
     // Dedup makes the kfunc's FUNC vmlinux's, leaving the module none.
     let s = setup_with_vmlinux_funcs(
-        &kfunc_record(&MEMZERO),
+        &kfunc_record(&MEMZERO, 0),
         &["rs_memzero"],
         &[],
         &["rs_memzero"],

@@ -164,7 +164,7 @@ fn every_bad_input_fails_cleanly() {
     }
 }
 
-/// A kfunc `u32 <name>(u32 x)`.
+/// A kfunc `u32 <name>(u32 x)`, kfunc 0 of the test set.
 fn kfunc_named(name: &'static str) -> Vec<u8> {
     const SIG: Sig = Sig::new(
         &U32,
@@ -173,11 +173,14 @@ fn kfunc_named(name: &'static str) -> Vec<u8> {
             ty: &U32,
         }],
     );
-    kfunc_record(&Kfunc {
-        name,
-        params: "x",
-        sig: &SIG,
-    })
+    kfunc_record(
+        &Kfunc {
+            name,
+            params: "x",
+            sig: &SIG,
+        },
+        0,
+    )
 }
 
 /// The offset of the header of section `name` in ELF64 file `data`.
@@ -208,11 +211,11 @@ fn symbol_entry(data: &[u8], name: &str) -> usize {
 #[ignore = "writes tests/corpus/ (run it to regenerate the corpus)"]
 fn regenerate_corpus() {
     let dir = tempfile::tempdir().unwrap();
-    let good_records = [kfunc_record(&MEMZERO), kfunc_record(&TASK_ACQUIRE)].concat();
+    let good_records = [kfunc_record(&MEMZERO, 0), kfunc_record(&TASK_ACQUIRE, 1)].concat();
     let good = std::fs::read(write_module(
         dir.path(),
         &good_records,
-        "TEST_SET",
+        TEST_SET,
         &["rs_memzero", "rs_task_acquire"],
     ))
     .unwrap();
@@ -268,33 +271,35 @@ fn regenerate_corpus() {
         &std::fs::read(write_module(
             dir.path(),
             &overclaim,
-            "TEST_SET",
+            TEST_SET,
             &["rs_memzero"],
         ))
         .unwrap(),
     );
 
     // A record cut short inside a name.
-    let cut = kfunc_record(&MEMZERO);
+    let cut = kfunc_record(&MEMZERO, 0);
     let mut cut = cut[..cut.len() - 3].to_vec();
     let len = cut.len() as u32;
     cut[6..10].copy_from_slice(&len.to_le_bytes());
     put(
         "record_cut_short.ko",
-        &std::fs::read(write_module(dir.path(), &cut, "TEST_SET", &["rs_memzero"])).unwrap(),
+        &std::fs::read(write_module(dir.path(), &cut, TEST_SET, &["rs_memzero"])).unwrap(),
     );
 
     put(
         "duplicate_kfunc.ko",
         &std::fs::read(write_module(
             dir.path(),
-            &[kfunc_record(&MEMZERO), kfunc_record(&MEMZERO)].concat(),
-            "TEST_SET",
+            &[kfunc_record(&MEMZERO, 0), kfunc_record(&MEMZERO, 0)].concat(),
+            TEST_SET,
             &["rs_memzero"],
         ))
         .unwrap(),
     );
 
+    // Kfuncs are named by their BTF ids' symbols, which C would not
+    // accept as these names.
     for (file, name) in [
         ("name_with_space.ko", "rs bad"),
         ("name_with_dash.ko", "rs-bad"),
@@ -304,13 +309,37 @@ fn regenerate_corpus() {
             file,
             &std::fs::read(write_module(
                 dir.path(),
-                &kfunc_named(name),
-                "TEST_SET",
-                &["rs_ok"],
+                &kfunc_named("rs_ok"),
+                TEST_SET,
+                &[name],
             ))
             .unwrap(),
         );
     }
+
+    // A record placing its kfunc where its set has no kfunc.
+    put(
+        "record_place_without_kfunc.ko",
+        &std::fs::read(write_module(
+            dir.path(),
+            &kfunc_record(&MEMZERO, 5),
+            TEST_SET,
+            &["rs_memzero"],
+        ))
+        .unwrap(),
+    );
+
+    // A record naming a set the module does not have.
+    put(
+        "record_set_missing.ko",
+        &std::fs::read(write_module(
+            dir.path(),
+            &kfunc_record(&MEMZERO, 0),
+            "OTHER_SET",
+            &["rs_memzero"],
+        ))
+        .unwrap(),
+    );
 
     // A pointer to a pointer to ... deeper than any C type.
     let mut deep = &Type::Void;
@@ -327,12 +356,15 @@ fn regenerate_corpus() {
         "type_nested_too_deeply.ko",
         &std::fs::read(write_module(
             dir.path(),
-            &kfunc_record(&Kfunc {
-                name: "rs_deep",
-                params: "",
-                sig: Box::leak(Box::new(Sig::new(deep, &[]))),
-            }),
-            "TEST_SET",
+            &kfunc_record(
+                &Kfunc {
+                    name: "rs_deep",
+                    params: "",
+                    sig: Box::leak(Box::new(Sig::new(deep, &[]))),
+                },
+                0,
+            ),
+            TEST_SET,
             &["rs_deep"],
         ))
         .unwrap(),

@@ -6,7 +6,15 @@
 mod common;
 
 use common::*;
-use kfunc_btf::record::{self, Field, KernelKind, Type};
+use kfunc_btf::record::{Field, KernelKind, Records, Type};
+
+/// The kfuncs of [`TEST_SET`] in these tests' records.
+const KFUNCS: &[&str] = &["rs_memzero", "rs_task_acquire"];
+
+/// Parses `section`, whose kfuncs are [`KFUNCS`].
+fn parse(section: &[u8]) -> anyhow::Result<Records> {
+    parse_records(section, KFUNCS)
+}
 
 fn int(size: u8, signed: bool, name: &str) -> Type {
     Type::Int {
@@ -18,9 +26,9 @@ fn int(size: u8, signed: bool, name: &str) -> Type {
 
 #[test]
 fn kfunc_records_round_trip() {
-    let mut section = kfunc_record(&MEMZERO);
-    section.extend(kfunc_record(&TASK_ACQUIRE));
-    let r = record::parse(&section).unwrap();
+    let mut section = kfunc_record(&MEMZERO, 0);
+    section.extend(kfunc_record(&TASK_ACQUIRE, 1));
+    let r = parse(&section).unwrap();
     assert_eq!(r.kfuncs.len(), 2);
     let m = &r.kfuncs[0];
     assert_eq!(m.name, "rs_memzero");
@@ -66,25 +74,23 @@ fn kfunc_records_round_trip() {
 /// before ended. It reads as the same kfuncs in records of their own.
 #[test]
 fn kfuncs_of_one_record_round_trip() {
-    use kfunc::record::{begin_kfuncs, end_record, SigTable, HEADER_LEN};
+    use kfunc::record::{begin_kfuncs, end_record, kfuncs_len, ListKind, SigTable};
     let mut table = SigTable::EMPTY;
     let memzero = table.add(MEMZERO.sig);
     let task_acquire = table.add(TASK_ACQUIRE.sig);
     assert_eq!((memzero, task_acquire), (0, 1));
     assert_eq!(table.add(MEMZERO.sig), memzero);
-    let len = HEADER_LEN + table.encoded_len() + MEMZERO.body_len() + TASK_ACQUIRE.body_len();
+    let set = ListKind::Set8;
+    let len = kfuncs_len(set, TEST_SET, &table) + MEMZERO.body_len() + TASK_ACQUIRE.body_len();
     let mut section = vec![0; len];
-    let at = begin_kfuncs(&mut section, 0, &table);
-    let at = MEMZERO.encode_body_at(&mut section, at, memzero);
-    let at = TASK_ACQUIRE.encode_body_at(&mut section, at, task_acquire);
+    let at = begin_kfuncs(&mut section, 0, &table, set, TEST_SET);
+    let at = MEMZERO.encode_body_at(&mut section, at, memzero, set.id_at(0));
+    let at = TASK_ACQUIRE.encode_body_at(&mut section, at, task_acquire, set.id_at(1));
     assert_eq!(end_record(&mut section, 0, at), len);
-    let mut apart = kfunc_record(&MEMZERO);
-    apart.extend(kfunc_record(&TASK_ACQUIRE));
-    assert_eq!(
-        record::parse(&section).unwrap(),
-        record::parse(&apart).unwrap()
-    );
-    let r = record::parse(&section).unwrap();
+    let mut apart = kfunc_record(&MEMZERO, 0);
+    apart.extend(kfunc_record(&TASK_ACQUIRE, 1));
+    assert_eq!(parse(&section).unwrap(), parse(&apart).unwrap());
+    let r = parse(&section).unwrap();
     let names: Vec<&str> = r.kfuncs.iter().map(|k| k.name.as_str()).collect();
     assert_eq!(names, ["rs_memzero", "rs_task_acquire"]);
 }
@@ -113,7 +119,7 @@ fn parameter_names_take_their_suffix() {
         sig: &SIG,
     };
     assert_eq!(K.param(1).name, "type");
-    let r = record::parse(&kfunc_record(&K)).unwrap();
+    let r = parse_records(&kfunc_record(&K, 0), &["rs_konst"]).unwrap();
     assert_eq!(r.kfuncs[0].to_string(), "u32 rs_konst(u32 x__k, u32 type)");
 }
 
@@ -121,21 +127,21 @@ fn parameter_names_take_their_suffix() {
 /// at the position the one before ended.
 #[test]
 fn records_written_in_place_round_trip() {
-    let len = MEMZERO.encoded_len() + TASK_ACQUIRE.encoded_len();
+    let len = MEMZERO.encoded_len(TEST_SET) + TASK_ACQUIRE.encoded_len(TEST_SET);
     let mut section = vec![0; len];
-    let at = MEMZERO.encode_at(&mut section, 0);
-    assert_eq!(TASK_ACQUIRE.encode_at(&mut section, at), len);
-    let mut apart = kfunc_record(&MEMZERO);
-    apart.extend(kfunc_record(&TASK_ACQUIRE));
+    let at = MEMZERO.encode_at(&mut section, 0, TEST_SET, 0);
+    assert_eq!(TASK_ACQUIRE.encode_at(&mut section, at, TEST_SET, 1), len);
+    let mut apart = kfunc_record(&MEMZERO, 0);
+    apart.extend(kfunc_record(&TASK_ACQUIRE, 1));
     assert_eq!(section, apart);
-    let r = record::parse(&section).unwrap();
+    let r = parse(&section).unwrap();
     let names: Vec<&str> = r.kfuncs.iter().map(|k| k.name.as_str()).collect();
     assert_eq!(names, ["rs_memzero", "rs_task_acquire"]);
 }
 
 #[test]
 fn struct_records_round_trip() {
-    let r = record::parse(&struct_record(&RS_COUNTER)).unwrap();
+    let r = parse(&struct_record(&RS_COUNTER)).unwrap();
     let s = &r.structs[0];
     assert_eq!((s.name.as_str(), s.size), ("rs_counter", 16));
     let m: Vec<_> = s
@@ -149,34 +155,34 @@ fn struct_records_round_trip() {
 #[test]
 fn padding_between_records_is_skipped() {
     let mut section = vec![0, 0, 0];
-    section.extend(kfunc_record(&MEMZERO));
+    section.extend(kfunc_record(&MEMZERO, 0));
     section.extend([0; 5]);
     section.extend(struct_record(&RS_COUNTER));
-    let r = record::parse(&section).unwrap();
+    let r = parse(&section).unwrap();
     assert_eq!((r.kfuncs.len(), r.structs.len()), (1, 1));
 }
 
 #[test]
 fn truncated_record_is_an_error() {
-    let rec = kfunc_record(&MEMZERO);
+    let rec = kfunc_record(&MEMZERO, 0);
     for cut in [4, 10, rec.len() - 1] {
-        let err = record::parse(&rec[..cut]).unwrap_err();
+        let err = parse(&rec[..cut]).unwrap_err();
         assert!(format!("{err:#}").contains("offset 0x0"), "{err:#}");
     }
 }
 
 #[test]
 fn garbage_is_an_error() {
-    let err = record::parse(b"not a record").unwrap_err();
+    let err = parse(b"not a record").unwrap_err();
     assert!(err.to_string().contains("no signature record"), "{err}");
-    let mut rec = kfunc_record(&MEMZERO);
+    let mut rec = kfunc_record(&MEMZERO, 0);
     rec[4] = 9; // version
-    let err = record::parse(&rec).unwrap_err();
+    let err = parse(&rec).unwrap_err();
     assert!(err.to_string().contains("format version 9"), "{err}");
-    let mut rec = kfunc_record(&MEMZERO);
+    let mut rec = kfunc_record(&MEMZERO, 0);
     let tag = rec.len() - 10; // inside the last parameter's type
     rec[tag] = 0x7f;
-    assert!(record::parse(&rec).is_err());
+    assert!(parse(&rec).is_err());
 }
 
 /// A kfunc record of `body`: the header, then `body`.
@@ -195,21 +201,22 @@ fn kfunc_record_of(body: &[u8]) -> Vec<u8> {
 #[test]
 fn bad_kfunc_records_are_errors() {
     use kfunc::record::{Kfunc, Sig, SigParam, HEADER_LEN};
-    let good = kfunc_record(&TASK_ACQUIRE);
-    // The kfunc's signature index follows its name, after the one signature.
-    let name = 2 + "rs_task_acquire".len();
+    let good = kfunc_record(&TASK_ACQUIRE, 1);
+    // The kfunc's signature index follows its place in the set (kfunc 1:
+    // 16 bytes from the set's symbol), after the one signature.
+    let place = 4;
     let index = good.len() - (2 + "pid".len()) - 2;
-    assert_eq!(&good[index - name..index], b"\x0f\x00rs_task_acquire");
+    assert_eq!(&good[index - place..index], 16u32.to_le_bytes());
     let mut bad = good.clone();
     bad[index] = 5;
-    let err = format!("{:#}", record::parse(&bad).unwrap_err());
+    let err = format!("{:#}", parse(&bad).unwrap_err());
     assert!(
         err.contains("kfunc rs_task_acquire has signature 5, of 1"),
         "{err}"
     );
 
-    let signatures_only = kfunc_record_of(&good[HEADER_LEN..index - name]);
-    let err = format!("{:#}", record::parse(&signatures_only).unwrap_err());
+    let signatures_only = kfunc_record_of(&good[HEADER_LEN..index - place]);
+    let err = format!("{:#}", parse(&signatures_only).unwrap_err());
     assert!(err.contains("record ends early"), "{err}");
 
     const SIG: Sig = Sig::new(
@@ -224,7 +231,7 @@ fn bad_kfunc_records_are_errors() {
         params: "x",
         sig: &SIG,
     };
-    let err = format!("{:#}", record::parse(&kfunc_record(&K)).unwrap_err());
+    let err = format!("{:#}", parse(&kfunc_record(&K, 0)).unwrap_err());
     assert!(err.contains("bad parameter suffix \"__k-1\""), "{err}");
 }
 
@@ -233,15 +240,18 @@ fn bad_kfunc_records_are_errors() {
 #[test]
 fn repeated_large_signatures_are_bounded() {
     let long = "s".repeat(60_000);
+    let set = format!("{}{TEST_SET}", kfunc::record::ListKind::Set8.prefix());
+    let mut body = (set.len() as u16).to_le_bytes().to_vec();
+    body.extend(set.as_bytes());
     // One signature: no parameters, returning `struct sss...`.
-    let mut body = vec![1, 0, 0, 5];
+    body.extend([1, 0, 0, 5]);
     body.extend((long.len() as u16).to_le_bytes());
     body.extend(long.as_bytes());
     for _ in 0..2000 {
-        // name `k`, signature 0, no parameter names.
-        body.extend([1, 0, b'k', 0, 0, 0, 0]);
+        // the set's kfunc 0, signature 0, no parameter names.
+        body.extend([8, 0, 0, 0, 0, 0, 0, 0]);
     }
-    let err = format!("{:#}", record::parse(&kfunc_record_of(&body)).unwrap_err());
+    let err = format!("{:#}", parse(&kfunc_record_of(&body)).unwrap_err());
     assert!(err.contains("bytes of signatures"), "{err}");
 }
 
@@ -262,7 +272,7 @@ fn parameter_names_are_split_and_counted() {
         params: "mem\nr#type",
         ..MEMZERO
     };
-    let k = &record::parse(&kfunc_record(&two)).unwrap().kfuncs[0];
+    let k = &parse(&kfunc_record(&two, 0)).unwrap().kfuncs[0];
     let names: Vec<_> = k.params.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["mem", "type"]);
 
@@ -273,7 +283,7 @@ fn parameter_names_are_split_and_counted() {
         ("mem 1x", "\"1x\" is not a C identifier"),
     ] {
         let bad = Kfunc { params, ..MEMZERO };
-        let err = format!("{:#}", record::parse(&kfunc_record(&bad)).unwrap_err());
+        let err = format!("{:#}", parse(&kfunc_record(&bad, 0)).unwrap_err());
         assert!(
             err.contains("kfunc rs_memzero") && err.contains(want),
             "{params:?}: {err}"

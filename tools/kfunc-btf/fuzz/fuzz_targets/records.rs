@@ -6,7 +6,9 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    if let Ok(records) = kfunc_btf::record::parse(data) {
+    // Each kfunc named after its place, as a module's symbols would name it.
+    let names = |list: &str, at: u32| Ok(format!("{list}_{at}"));
+    if let Ok(records) = kfunc_btf::record::parse(data, &names) {
         // What `kfunc-btf dump` prints of them.
         for k in &records.kfuncs {
             let _ = k.to_string();

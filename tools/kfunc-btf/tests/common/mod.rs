@@ -124,11 +124,34 @@ pub const RS_COUNTER: Struct = Struct {
     ],
 };
 
-/// Encodes a kfunc record with the kernel crate's encoder.
-pub fn kfunc_record(k: &Kfunc) -> Vec<u8> {
-    let mut buf = vec![0; k.encoded_len()];
-    assert_eq!(k.encode_at(&mut buf, 0), buf.len());
+/// The kfunc set of the test modules ([`write_module`]).
+pub const TEST_SET: &str = "TEST_SET";
+
+/// Encodes a record of kfunc `k` alone, kfunc `i` of [`TEST_SET`], with
+/// the kernel crate's encoder.
+pub fn kfunc_record(k: &Kfunc, i: usize) -> Vec<u8> {
+    let mut buf = vec![0; k.encoded_len(TEST_SET)];
+    assert_eq!(k.encode_at(&mut buf, 0, TEST_SET, i), buf.len());
     buf
+}
+
+/// Parses records whose kfuncs are those of [`TEST_SET`] with the kfuncs
+/// `kfuncs`, as [`write_module`] lays it out.
+pub fn parse_records(
+    section: &[u8],
+    kfuncs: &[&str],
+) -> anyhow::Result<kfunc_btf::record::Records> {
+    let set = format!("{}{TEST_SET}", kfunc::record::ListKind::Set8.prefix());
+    kfunc_btf::record::parse(section, &|list, at| {
+        anyhow::ensure!(list == set, "no list {list}");
+        let i = (at as usize)
+            .checked_sub(8)
+            .filter(|o| o.is_multiple_of(8))
+            .map(|o| o / 8);
+        i.and_then(|i| kfuncs.get(i))
+            .map(|k| k.to_string())
+            .ok_or_else(|| anyhow::anyhow!("no kfunc at +{at}"))
+    })
 }
 
 /// Encodes a variable record with the kernel crate's encoder.
