@@ -73,6 +73,10 @@ macro_rules! kfunc_dtors {
                 $crate::__btf_id!(func, $dtor, "d"),
             )+
             $crate::__btf_id_end!(),
+            ::core::concat!(
+                ".size ", $crate::__kfunc_rs_dtors_prefix!(), ::core::stringify!($name), ", .-",
+                $crate::__kfunc_rs_dtors_prefix!(), ::core::stringify!($name)
+            ),
             ".popsection",
             __kfunc_rs_suffix = const $crate::symbol_suffix(::core::stringify!($name)),
         );

@@ -6,8 +6,9 @@
 //! pahole runs with `--lang_exclude=rust`, so Rust code has no BTF and
 //! resolve_btfids cannot resolve a Rust kfunc. For every kfunc set (and
 //! `kfunc_dtors!` list), [`kfunc_set!`] places a record in the module's
-//! [`SECTION`] with, for each kfunc, its name, its parameter names, and
-//! its signature: the C shape of its parameter and return types and the
+//! [`SECTION`] with, for each kfunc, its place in the list's `.BTF_ids`
+//! entries (whose symbols name the kfuncs), its parameter names, and its
+//! signature: the C shape of its parameter and return types and the
 //! verifier's suffixes of the parameter names. [`btf_struct!`] places one
 //! for each struct it declares, [`ksyms!`] one for each variable. The host tool
 //! `kfunc-btf` (tools/kfunc-btf) reads them from the `.ko` and adds the
@@ -122,6 +123,7 @@ impl ListKind {
         at as u32
     }
 }
+
 /// The first bytes of every record.
 pub const MAGIC: [u8; 4] = *b"KFRS";
 /// The format version of this file.

@@ -5,14 +5,15 @@
 //! the kfunc crate, which are byte-compatible).
 
 use crate::record::{self, Records};
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 use object::{Object, ObjectSection, ObjectSymbol};
+use std::collections::HashMap;
 use std::path::Path;
 
 const SET8_PREFIX: &str = kfunc::record::ListKind::Set8.prefix();
 const FUNC_PREFIX: &str = "__BTF_ID__func__";
 /// The set8 header (cnt, flags) before the id/flags pairs.
-const SET8_HEADER: u64 = 8;
+const SET8_HEADER: u64 = kfunc::record::ListKind::Set8.id_at(0) as u64;
 
 /// One `BTF_ID_FLAGS(func, name, flags)` entry of a set8.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,7 +90,7 @@ pub struct Module {
     /// The kfunc sets, by name.
     pub sets: Vec<KfuncSet>,
     /// Where the recorded variables are, by name.
-    pub var_places: std::collections::HashMap<String, VarPlace>,
+    pub var_places: HashMap<String, VarPlace>,
     /// Whether the module carries a distilled base BTF (`.BTF.base`), as
     /// out-of-tree modules do; in-tree modules' BTF is on vmlinux itself.
     pub has_distilled_base: bool,
@@ -145,21 +146,53 @@ fn ids_symbols<'d>(file: &object::File<'d>) -> Result<(Vec<IdsSymbol>, &'d [u8])
     Ok((syms, bytes))
 }
 
-/// The name of the kfunc whose BTF id is `at` bytes from symbol `list` of
-/// `.BTF_ids`, where a signature record places it: its id's symbol's.
-fn kfunc_at(syms: &[IdsSymbol], list: &str, at: u32) -> Result<String> {
-    let mut lists = syms.iter().filter(|(name, ..)| name == list);
-    let start = match (lists.next(), lists.next()) {
-        (Some((_, start, ..)), None) => start,
-        (None, _) => bail!("no symbol {list} in .BTF_ids"),
-        (Some(_), Some(_)) => bail!("two symbols {list} in .BTF_ids"),
-    };
-    let addr = start + u64::from(at);
-    syms.iter()
-        .filter(|(_, a, ..)| *a == addr)
-        .find_map(|(name, ..)| kfunc_name(name))
-        .map(str::to_string)
-        .with_context(|| format!("no kfunc's BTF id ({FUNC_PREFIX}<name>__<n>) at {list}+{at}"))
+/// The `.BTF_ids` symbols that signature records place kfuncs by: lists
+/// (by name: offset and size, or none if two symbols have the name) and
+/// kfuncs' BTF ids (by offset: the kfunc's name).
+struct Places<'s> {
+    lists: HashMap<&'s str, Option<(u64, u64)>>,
+    ids: HashMap<u64, &'s str>,
+}
+
+impl<'s> Places<'s> {
+    fn new(syms: &'s [IdsSymbol]) -> Self {
+        let mut places = Self {
+            lists: HashMap::new(),
+            ids: HashMap::new(),
+        };
+        for (name, start, size, _) in syms {
+            match kfunc_name(name) {
+                Some(kfunc) => {
+                    places.ids.insert(*start, kfunc);
+                }
+                None => {
+                    places
+                        .lists
+                        .entry(name)
+                        .and_modify(|l| *l = None)
+                        .or_insert(Some((*start, *size)));
+                }
+            }
+        }
+        places
+    }
+
+    /// The name of the kfunc whose BTF id is `at` bytes from symbol `list`
+    /// of `.BTF_ids`, where a signature record places it: its id's
+    /// symbol's.
+    fn kfunc_at(&self, list: &str, at: u32) -> Result<String> {
+        let (start, size) = match self.lists.get(list) {
+            Some(Some(place)) => *place,
+            Some(None) => bail!("two symbols {list} in .BTF_ids"),
+            None => bail!("no symbol {list} in .BTF_ids"),
+        };
+        let at = u64::from(at);
+        ensure!(at + 4 <= size, "it lies outside {list} ({size} bytes)");
+        self.ids
+            .get(&(start + at))
+            .map(|k| k.to_string())
+            .with_context(|| format!("no kfunc's BTF id ({FUNC_PREFIX}<name>__<n>) there"))
+    }
 }
 
 /// Reads the kfunc sets of an object's `.BTF_ids`, from its symbols.
@@ -236,14 +269,15 @@ impl Module {
             bail!("a 32-bit ELF file: kfunc-rs modules are 64-bit");
         }
         let (syms, ids) = ids_symbols(&file)?;
+        let places = Places::new(&syms);
         let records = match file.section_by_name(record::SECTION) {
             Some(s) => record::parse(
                 s.data().context("cannot read the signature records")?,
-                &|list, at| kfunc_at(&syms, list, at),
+                &|list, at| places.kfunc_at(list, at),
             )?,
             None => Records::default(),
         };
-        let mut var_places = std::collections::HashMap::new();
+        let mut var_places = HashMap::new();
         for v in &records.vars {
             let sym = file
                 .symbols()

@@ -164,8 +164,8 @@ fn every_bad_input_fails_cleanly() {
     }
 }
 
-/// A kfunc `u32 <name>(u32 x)`, kfunc 0 of the test set.
-fn kfunc_named(name: &'static str) -> Vec<u8> {
+/// A kfunc `u32 rs_ok(u32 x)`, kfunc 0 of the test set.
+fn kfunc_u32() -> Vec<u8> {
     const SIG: Sig = Sig::new(
         &U32,
         &[SigParam {
@@ -175,7 +175,7 @@ fn kfunc_named(name: &'static str) -> Vec<u8> {
     );
     kfunc_record(
         &Kfunc {
-            name,
+            name: "rs_ok",
             params: "x",
             sig: &SIG,
         },
@@ -253,7 +253,8 @@ fn regenerate_corpus() {
 
     // The set's symbol claims more entries than `.BTF_ids` holds.
     let mut lying_set = good.clone();
-    let sym = symbol_entry(&good, "__BTF_ID__set8__TEST_SET");
+    let set = format!("{}{TEST_SET}", kfunc::record::ListKind::Set8.prefix());
+    let sym = symbol_entry(&good, &set);
     lying_set[sym + 16..sym + 24].copy_from_slice(&4096u64.to_le_bytes());
     put("set_size_lies.ko", &lying_set);
 
@@ -307,22 +308,16 @@ fn regenerate_corpus() {
     ] {
         put(
             file,
-            &std::fs::read(write_module(
-                dir.path(),
-                &kfunc_named("rs_ok"),
-                TEST_SET,
-                &[name],
-            ))
-            .unwrap(),
+            &std::fs::read(write_module(dir.path(), &kfunc_u32(), TEST_SET, &[name])).unwrap(),
         );
     }
 
-    // A record placing its kfunc where its set has no kfunc.
+    // A record placing its kfunc past the end of its set.
     put(
-        "record_place_without_kfunc.ko",
+        "record_place_outside_set.ko",
         &std::fs::read(write_module(
             dir.path(),
-            &kfunc_record(&MEMZERO, 5),
+            &kfunc_record(&MEMZERO, 1),
             TEST_SET,
             &["rs_memzero"],
         ))

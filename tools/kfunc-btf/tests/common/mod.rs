@@ -144,12 +144,8 @@ pub fn parse_records(
     let set = format!("{}{TEST_SET}", kfunc::record::ListKind::Set8.prefix());
     kfunc_btf::record::parse(section, &|list, at| {
         anyhow::ensure!(list == set, "no list {list}");
-        let i = (at as usize)
-            .checked_sub(8)
-            .filter(|o| o.is_multiple_of(8))
-            .map(|o| o / 8);
-        i.and_then(|i| kfuncs.get(i))
-            .map(|k| k.to_string())
+        let i = (0..kfuncs.len()).find(|&i| kfunc::record::ListKind::Set8.id_at(i) == at);
+        i.map(|i| kfuncs[i].to_string())
             .ok_or_else(|| anyhow::anyhow!("no kfunc at +{at}"))
     })
 }
@@ -238,9 +234,14 @@ pub fn write_module(dir: &Path, records: &[u8], set: &str, kfuncs: &[&str]) -> P
             flags: SymbolFlags::None,
         });
     };
-    sym(format!("__BTF_ID__set8__{set}"), 0, size);
+    sym(
+        format!("{}{set}", kfunc::record::ListKind::Set8.prefix()),
+        0,
+        size,
+    );
     for (i, k) in kfuncs.iter().enumerate() {
-        sym(format!("__BTF_ID__func__{k}__s{i}"), 8 + 8 * i as u64, 4);
+        let at = kfunc::record::ListKind::Set8.id_at(i);
+        sym(format!("__BTF_ID__func__{k}__s{i}"), at.into(), 4);
     }
     let path = dir.join("module.ko");
     std::fs::write(&path, obj.write().unwrap()).unwrap();
