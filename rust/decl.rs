@@ -330,8 +330,8 @@ pub const fn word(enabled: bool, flags: KfuncFlags) -> u64 {
     }
 }
 
-/// Checks the entries of `what`, a kfunc set (whose size the kernel
-/// limits) if `is_set`, else a destructor list, and counts those in the
+/// Checks the entries of `what`, a list of kind `kind` (a kfunc set's size
+/// the kernel limits), and counts those in the
 /// build. Returns the count, or the first error. The flags a `fn name;`
 /// entry adds are checked whether or not it is in the build: a mistake
 /// fails every build, not only the configurations that enable the entry.
@@ -339,7 +339,7 @@ pub const fn word(enabled: bool, flags: KfuncFlags) -> u64 {
 /// for those entries only: a set's definitions have distinct names).
 // (The message is large, but only the const evaluator returns it.)
 #[allow(clippy::result_large_err)]
-pub const fn check(what: &str, entries: &[Entry], is_set: bool) -> Result<usize, Msg> {
+pub const fn check(what: &str, entries: &[Entry], kind: ListKind) -> Result<usize, Msg> {
     let (mut n, mut i, mut rest) = (0, 0, entries);
     while let [e, more @ ..] = rest {
         rest = more;
@@ -370,7 +370,7 @@ pub const fn check(what: &str, entries: &[Entry], is_set: bool) -> Result<usize,
         }
         i += 1;
     }
-    let size = if is_set {
+    let size = if matches!(kind, ListKind::Set8) {
         check::set_size(what, n)
     } else {
         None
@@ -412,19 +412,14 @@ pub struct Layout<const N: usize> {
 }
 
 /// The [`Layout`] of the signature record of the kfuncs declared by
-/// `entries`, of which there must be `N`, of list `what`, a kfunc set if
-/// `is_set`, else a destructor list.
-pub const fn layout<const N: usize>(what: &str, entries: &[Entry], is_set: bool) -> Layout<N> {
+/// `entries`, of which there must be `N`, of list `what` of kind `kind`.
+pub const fn layout<const N: usize>(what: &str, entries: &[Entry], kind: ListKind) -> Layout<N> {
     assert!(
         entries.len() == N,
         "a record layout for another number of entries"
     );
     let mut layout = Layout {
-        kind: if is_set {
-            ListKind::Set8
-        } else {
-            ListKind::Dtors
-        },
+        kind,
         table: SigTable::EMPTY,
         sigs: [0; N],
         len: 0,
@@ -447,7 +442,7 @@ pub const fn layout<const N: usize>(what: &str, entries: &[Entry], is_set: bool)
 /// The signature record of the kfuncs declared by `entries` of list
 /// `what`, as the BTF step reads it; `layout` must be their [`layout`] and
 /// `L` its `len`. A kfunc's place in the list is its entry's among those
-/// in `.BTF_ids`: a set has only the entries in the build.
+/// in `.BTF_ids` ([`ListKind::has_slot`]).
 pub const fn records<const N: usize, const L: usize>(
     what: &'static str,
     entries: &[Entry],
@@ -472,7 +467,7 @@ pub const fn records<const N: usize, const L: usize>(
                 .sig
                 .encode_body_at(&mut buf, at, layout.sigs[i], kind.id_at(placed));
         }
-        if e.enabled || matches!(kind, ListKind::Dtors) {
+        if kind.has_slot(e.enabled) {
             placed += 1;
         }
         rest = more;

@@ -44,7 +44,7 @@ macro_rules! kfunc_dtors {
         // The destructors checked and recorded as a set's kfuncs are.
         const _: usize = $crate::__kfunc_entries!(
             ::core::stringify!($name),
-            false,
+            Dtors,
             &[$($crate::decl::Entry::declared($dtor::DECL)),+]
         );
 

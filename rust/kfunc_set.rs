@@ -353,7 +353,7 @@ macro_rules! __kfunc_set_entries {
             // kfuncs declared here: nothing per kfunc stays in the module's
             // memory but its `.BTF_ids` pair.
             const LEN: usize =
-                $crate::__kfunc_entries!(::core::stringify!($set), true, &[$($entry),+]);
+                $crate::__kfunc_entries!(::core::stringify!($set), Set8, &[$($entry),+]);
             unsafe extern "C" {
                 #[link_name = ::core::concat!($crate::__kfunc_rs_set8_prefix!(), ::core::stringify!($set))]
                 static mut SET8: $crate::bindings::btf_id_set8;
@@ -409,22 +409,23 @@ macro_rules! __kfunc_set_entries {
 }
 
 /// Checks `$entries`, the [`Entry`](crate::decl::Entry)s of `$what`, a
-/// kfunc set if `$is_set`, and writes the signature records of the kfuncs
+/// list of kind `$kind` ([`ListKind`](crate::record::ListKind)), and writes the signature records of the kfuncs
 /// they declare into the record section; evaluates to the number of
 /// entries in the build.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __kfunc_entries {
-    ($what:expr, $is_set:literal, $entries:expr) => {{
+    ($what:expr, $kind:ident, $entries:expr) => {{
+        const KIND: $crate::record::ListKind = $crate::record::ListKind::$kind;
         const ENTRIES: &[$crate::decl::Entry] = $entries;
         const LAYOUT: $crate::decl::Layout<{ ENTRIES.len() }> =
-            $crate::decl::layout($what, ENTRIES, $is_set);
+            $crate::decl::layout($what, ENTRIES, KIND);
 
         #[used]
         #[link_section = $crate::__kfunc_rs_record_section!()]
         static RECORDS: [u8; LAYOUT.len] = $crate::decl::records($what, ENTRIES, &LAYOUT);
 
-        match $crate::decl::check($what, ENTRIES, $is_set) {
+        match $crate::decl::check($what, ENTRIES, KIND) {
             ::core::result::Result::Ok(n) => n,
             ::core::result::Result::Err(msg) => ::core::panic!("{}", msg.as_str()),
         }

@@ -113,6 +113,14 @@ impl ListKind {
         }
     }
 
+    /// Whether the list has a slot for an entry, in the build if `enabled`:
+    /// a set holds only the entries in the build (the assembler skips the
+    /// others, `.if` in [`kfunc_set!`](crate::kfunc_set)), a destructor
+    /// list holds them all.
+    pub const fn has_slot(self, enabled: bool) -> bool {
+        enabled || matches!(self, Self::Dtors)
+    }
+
     /// The offset from the list's symbol of the BTF id of its kfunc `i`.
     pub const fn id_at(self, i: usize) -> u32 {
         let at = match self {
@@ -701,7 +709,11 @@ impl SigTable {
 /// assert_eq!(K.param(0).name, "x");
 /// // `my_kfunc` alone, the first kfunc of set `my_set`.
 /// const LEN: usize = K.encoded_len("my_set");
-/// static RECORD: [u8; LEN] = K.encode::<LEN>("my_set", 0);
+/// static RECORD: [u8; LEN] = {
+///     let mut buf = [0; LEN];
+///     assert!(K.encode_at(&mut buf, 0, "my_set", 0) == LEN);
+///     buf
+/// };
 /// assert_eq!(&RECORD[..4], b"KFRS");
 /// ```
 #[derive(Debug)]
@@ -916,15 +928,6 @@ impl Kfunc {
         let body = begin_kfuncs(buf, pos, &table, ListKind::Set8, set);
         let end = self.encode_body_at(buf, body, sig, ListKind::Set8.id_at(i));
         end_record(buf, pos, end)
-    }
-
-    /// A record of this kfunc alone, kfunc `i` of set `set`; `N` must be
-    /// [`Self::encoded_len`].
-    pub const fn encode<const N: usize>(&self, set: &'static str, i: usize) -> [u8; N] {
-        let mut buf = [0; N];
-        let end = self.encode_at(&mut buf, 0, set, i);
-        assert!(end == N, "signature record size mismatch");
-        buf
     }
 
     /// The size of this kfunc in a kfunc record, but for its signature.
