@@ -65,7 +65,8 @@ env:
 # Removes built modules, boot logs and cargo output; keeps the kernel,
 # its source and the tools.
 clean:
-	rm -rf "$${KFUNC_RS_CACHE:-$$HOME/.cache/kfunc-rs}/out" "$${KFUNC_RS_CACHE:-$$HOME/.cache/kfunc-rs}/cargo-target"
+	rm -rf "$${KFUNC_RS_CACHE:-$$HOME/.cache/kfunc-rs}/out" "$${KFUNC_RS_CACHE:-$$HOME/.cache/kfunc-rs}/cargo-target" \
+		"$${KFUNC_RS_CACHE:-$$HOME/.cache/kfunc-rs}/crate"
 
 # Removes every cache of kfunc-rs.
 distclean:

@@ -11,26 +11,40 @@
 #   make -C $(KDIR) M=$(PWD) PAHOLE=$(KFUNC_RS)/scripts/kfunc-rs-pahole \
 #        KFUNC_RS=$(KFUNC_RS) KFUNC_RS_BTF=<kfunc-btf binary> modules
 #
-# The crate is compiled to metadata only (rust/kfunc.rs says why), once per
-# output directory, after its bindings are generated from this kernel's
-# headers.
+# The crate is compiled to metadata only (rust/kfunc.rs says why), after
+# its bindings are generated from this kernel's headers: once for all the
+# modules built against one kernel with one toolchain and one kfunc-rs,
+# which take both from a cache (scripts/kfunc-rs-cache), by default
+# ~/.cache/kfunc-rs/crate. KFUNC_RS_CRATE_CACHE=<folder> on the make
+# command line puts it elsewhere; KFUNC_RS_CRATE_CACHE= (empty) builds
+# them in each module's output folder. Not with CLIPPY=1: that build is
+# run for the lints of the crate's own compilation.
 
 KFUNC_RS ?= $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
+# One spelling (Kbuild's $(src) may end in /.), for the cache's keys.
+override KFUNC_RS := $(abspath $(KFUNC_RS))
 kfunc-rs-gen := $(obj)/kfunc-rs
 kfunc-rs-rmeta := $(kfunc-rs-gen)/libkfunc.rmeta
+
+KFUNC_RS_CRATE_CACHE ?= $(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME)/kfunc-rs/crate,$(if $(HOME),$(HOME)/.cache/kfunc-rs/crate))
+# The command after it runs unless the cache has its outputs for inputs
+# with the same contents. Each command writes $(depfile), which names them.
+kfunc-rs-cached = $(CONFIG_SHELL) $(KFUNC_RS)/scripts/kfunc-rs-cache \
+		  '$(if $(CLIPPY),,$(KFUNC_RS_CRATE_CACHE))' $(obj) $(depfile) --
 
 quiet_cmd_kfunc_rs_bindgen = BINDGEN $(kfunc-rs-gen)
 # Two commands, not `a && touch`: Kbuild runs a command under `set -e`,
 # which ignores a failure on the left of `&&`, so the build went on.
-      cmd_kfunc_rs_bindgen = $(CONFIG_SHELL) $(KFUNC_RS)/scripts/kfunc-rs-bindgen.sh \
-			     $(BINDGEN) $(srctree) $(objtree) $< $(kfunc-rs-gen); touch $@
+      cmd_kfunc_rs_bindgen = $(kfunc-rs-cached) $(CONFIG_SHELL) $(KFUNC_RS)/scripts/kfunc-rs-bindgen.sh \
+			     $(BINDGEN) $(srctree) $(objtree) $< $(kfunc-rs-gen) $(depfile); touch $@
 
 # The generator rewrites only the files whose contents change, so the
 # stamp, not the files, tells make that it ran; rustc's dependency file
-# then rebuilds the crate only when a generated file really changed.
+# then rebuilds the crate only when a generated file really changed. Its
+# depfile names the headers and kernel files it read.
 $(kfunc-rs-gen)/bindgen.stamp: $(KFUNC_RS)/rust/bindings_helper.h \
 		$(KFUNC_RS)/scripts/kfunc-rs-bindgen.sh $(objtree)/rust/bindings/bindings_generated.rs FORCE
-	$(call if_changed,kfunc_rs_bindgen)
+	$(call if_changed_dep,kfunc_rs_bindgen)
 
 # The --cfg flags of the kernel crate's layout (rust/compat.rs), written
 # by the bindgen step; read when a command runs, after that step.
@@ -40,14 +54,19 @@ kfunc-rs-cfgs = $(shell cat $(kfunc-rs-gen)/rustc-cfgs 2>/dev/null)
 # of Rust objects (scripts/Makefile.build, defined after this file is
 # read, so checked when the command runs), which knows the kernel's flags,
 # sysroot and externs. Older kernels put a --crate-name of the target
-# file's name in it, which this crate replaces.
-kfunc-rs-rustc = $(if $(rust_common_cmd),$(subst --crate-name $(basename $(notdir $@)),,$(rust_common_cmd)),$(error \
+# file's name in it, which this crate replaces. Newer ones remap the
+# module's source folder, which means nothing to the crate and would give
+# each module a cache entry of its own: it is left out too.
+kfunc-rs-rustc = $(if $(rust_common_cmd),$(subst --remap-path-prefix=$(srcroot)/=,,$(subst \
+	--crate-name $(basename $(notdir $@)),,$(rust_common_cmd))),$(error \
 	kfunc-rs: this kernel's scripts/Makefile.build has no rust_common_cmd, which rust/kfunc.mk needs to build the kfunc crate))
 
 quiet_cmd_kfunc_rs_rmeta = $(RUSTC_OR_CLIPPY_QUIET) $@
-      cmd_kfunc_rs_rmeta = KFUNC_RS_GENERATED=$(abspath $(kfunc-rs-gen)) \
+# The metadata taken from the cache may be the one in place: it is
+# touched, as a run of rustc would have rewritten it.
+      cmd_kfunc_rs_rmeta = $(kfunc-rs-cached) KFUNC_RS_GENERATED=$(abspath $(kfunc-rs-gen)) \
 			   $(kfunc-rs-rustc) --crate-name kfunc $(kfunc-rs-cfgs) \
-			   -Zalways-encode-mir --emit=metadata=$@ $<
+			   -Zalways-encode-mir --emit=metadata=$@ $<; touch $@
 
 $(kfunc-rs-rmeta): $(KFUNC_RS)/rust/kfunc.rs FORCE | $(kfunc-rs-gen)/bindgen.stamp
 	+$(call if_changed_dep,kfunc_rs_rmeta)

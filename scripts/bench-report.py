@@ -120,7 +120,7 @@ def main():
         times = [] if rebuilds == "-" else [float(t) for t in rebuilds.split(",")]
         builds[name] = (float(secs), times, int(size), path)
     btf = {}
-    for suffix in ("", "_incremental", "_shared"):
+    for suffix in ("", "_incremental", "_shared", "_uncached"):
         for line in open(os.path.join(work, "btf-times" + suffix)):
             elf, pahole, ours = line.split()
             # The first build's (the cold one; a rebuild repeats the step).
@@ -265,8 +265,11 @@ def main():
     w("`samples` is this tree's Kbuild (the sample, the features module and")
     w("bpf_testmod_rs) built from scratch; `scale_<lang>_<n>` are generated")
     w("modules of n kfuncs (scripts/bench-gen.sh). A cold build starts from an")
-    w("empty output folder (for Rust that includes the kfunc crate's bindgen and")
-    w("metadata); a rebuild follows an edit of one kfunc's body, in rounds")
+    w("empty output folder; for Rust, the kfunc crate's bindings and metadata")
+    w("come from the cache the test bed's own build filled (rust/kfunc.mk,")
+    w("scripts/kfunc-rs-cache: once per kernel, toolchain and kfunc-rs), but for")
+    w("`scale_rs_1000_uncached`, built without it (`KFUNC_RS_CRATE_CACHE=`), as")
+    w("the first module built against a kernel is. A rebuild follows an edit of one kfunc's body, in rounds")
     w("that interleave the modules (median, min-max). The BTF step is pahole")
     w("plus kfunc-btf, timed inside the cold build. `scale_plain_1000` is the")
     w("same 1000 functions in Rust without kfunc-rs (`extern \"C\"`, no kfunc")
@@ -280,7 +283,7 @@ def main():
     w("| module | cold build s | rebuild s (median, min-max) | pahole s | kfunc-btf s | BTF step share of the cold build |")
     w("|---|---|---|---|---|---|")
     for name in ["samples", "scale_rs_10", "scale_rs_100", "scale_rs_1000", "scale_rs_1000_incremental",
-                 "scale_rs_1000_shared", "scale_c_1000", "scale_plain_1000"]:
+                 "scale_rs_1000_shared", "scale_rs_1000_uncached", "scale_c_1000", "scale_plain_1000"]:
         if name not in builds:
             continue
         total, rebuilds = builds[name][0], builds[name][1]
@@ -307,6 +310,10 @@ def main():
         w("")
         w(f"1000 kfuncs, Rust/C: cold build {rs[0] / c[0]:.2f}x, rebuild {med:.2f}x "
           f"(per round: {lo:.2f}-{hi:.2f}x).")
+        uncached = builds.get("scale_rs_1000_uncached")
+        if uncached:
+            w(f"Cold build without the kfunc crate's cache (the first module built against a kernel), "
+              f"Rust/C: {uncached[0] / c[0]:.2f}x.")
         inc = builds.get("scale_rs_1000_incremental")
         if inc:
             med, lo, hi = spread([a / b for a, b in zip(inc[1], c[1])])

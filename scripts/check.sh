@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # make check: every test. Host tests (cargo test, with the BTF step's
-# hostile-input corpus; rustfmt, clippy; the cache lock; a bounded
-# fuzzing run), then for every target (KFUNC_RS_TARGETS, or TARGET=...)
+# hostile-input corpus; rustfmt, clippy; the cache lock; the kfunc
+# crate's cache; a bounded fuzzing run), then for every target (KFUNC_RS_TARGETS, or TARGET=...)
 # the build of kernel, modules and BPF programs, kernel-side lint, the
 # .BTF_ids layout against the C twin, the module BTF flow, the BTF step
 # killed half way, headers, compile-fail cases, a full-size set, the
@@ -71,6 +71,8 @@ check "cargo clippy -D warnings" cargo clippy --workspace --all-targets --locked
 
 check "two runs sharing the cache: the second waits for the first's lock and sees its work whole" \
 	"$KFUNC_RS_ROOT/scripts/lock-test.sh"
+check "the kfunc crate's cache: another folder takes the outputs; changed, new or appearing inputs, another command, a failure or a damaged entry run the step" \
+	"$KFUNC_RS_ROOT/scripts/crate-cache-test.sh"
 
 stage "host: fuzzing kfunc-btf's parsers (bounded; make fuzz runs longer)"
 if "$KFUNC_RS_ROOT/scripts/fuzz.sh" "${FUZZ_SECONDS:-20}" >"$tmp/fuzz" 2>&1; then
@@ -148,6 +150,8 @@ target_stages() {
 				"$KFUNC_RS_ROOT/scripts/module-btf-check.sh" "$(. "$env_file" && echo "$KFUNC_BTF")" "$ko" \
 				"$(. "$env_file" && echo "${C_TWIN_OBJ%.o}.ko")"
 		done
+		base && check "a module built in another folder takes the kfunc crate from the cache, with the BTF of an uncached build" \
+			"$KFUNC_RS_ROOT/scripts/crate-cache-test.sh" "$env_file"
 	else
 		fail "module BTF flow (nothing built)"
 	fi

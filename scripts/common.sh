@@ -185,7 +185,7 @@ kmake() {
 		M=(M="$mo")
 	fi
 	make -s -C "$kbuild" "${M[@]}" ARCH="$KERNEL_MAKE_ARCH" LLVM="$LLVM_SUFFIX" RUSTC="$KRUSTC" \
-		BINDGEN="$BINDGEN" "$@" modules >"$logfile" 2>&1 && return 0
+		BINDGEN="$BINDGEN" KFUNC_RS_CRATE_CACHE="$KFUNC_RS_CACHE/crate" "$@" modules >"$logfile" 2>&1 && return 0
 	cat "$logfile" >&2
 	return 1
 }

@@ -4,7 +4,7 @@
 # Generates the kfunc crate's bindings and constant lists from the target
 # kernel's headers. Run by Kbuild (rust/kfunc.mk):
 #
-#   kfunc-rs-bindgen.sh <bindgen> <srctree> <objtree> <bindings_helper.h> <outdir>
+#   kfunc-rs-bindgen.sh <bindgen> <srctree> <objtree> <bindings_helper.h> <outdir> <depfile>
 #
 # The clang flags are the ones the kernel used for its own Rust bindings,
 # read from rust/bindings/.bindings_generated.rs.cmd, so types come out
@@ -15,10 +15,16 @@
 #   kernel_types_generated.rs  every struct/union of kernel::bindings
 #   limits_generated.rs        how many parameters a kfunc may have
 #   rustc-cfgs                 --cfg flags for the kernel crate's layout
+# and <depfile>, a make rule: those files, then the files read (the
+# headers bindgen parsed, the kernel's files looked at here, and the
+# kernel crate, whose layout the cfgs describe), by absolute path, for
+# Kbuild and scripts/kfunc-rs-cache. Only files that exist: Kbuild's
+# fixdep reads each one.
 set -eu
 
-bindgen=$1 srctree=$2 objtree=$3 helper=$4 out=$5
+bindgen=$1 srctree=$2 objtree=$3 helper=$4 out=$5 depfile=$6
 mkdir -p "$out"
+depfile=$(cd "$(dirname "$depfile")" && pwd)/$(basename "$depfile")
 helper=$(cd "$(dirname "$helper")" && pwd)/$(basename "$helper")
 out=$(cd "$out" && pwd)
 srctree=$(cd "$srctree" && pwd)
@@ -56,7 +62,7 @@ trap 'rm -rf "$tmp"' EXIT
 	--constified-enum-module bpf_prog_type --constified-enum-module bpf_attach_type \
 	--opaque-type module --opaque-type bpf_prog_aux --opaque-type sock_fprog_kern \
 	--opaque-type bpf_prog_stats --opaque-type 'bpf_insn' \
-	-o "$tmp/bindings_generated.rs" -- "$@" -DMODULE \
+	--depfile "$tmp/headers.d" -o "$tmp/bindings_generated.rs" -- "$@" -DMODULE \
 	|| fail "bindgen failed on $helper"
 
 gen=$tmp/bindings_generated.rs
@@ -165,6 +171,27 @@ EOS
 	true
 } >"$tmp/rustc-cfgs"
 
-for f in bindings_generated.rs flags_generated.rs prog_types_generated.rs kernel_types_generated.rs limits_generated.rs rustc-cfgs; do
+outputs="bindings_generated.rs flags_generated.rs prog_types_generated.rs kernel_types_generated.rs limits_generated.rs rustc-cfgs"
+for f in $outputs; do
 	if ! cmp -s "$tmp/$f" "$out/$f"; then mv -f "$tmp/$f" "$out/$f"; fi
 done
+
+# The depfile: the headers of bindgen's (after its target), the files
+# read above; paths relative to the objtree made absolute.
+{
+	for f in $outputs; do printf '%s ' "$out/$f"; done
+	printf ':'
+	{
+		sed -e 's/^[^:]*://' -e 's/\\$//' "$tmp/headers.d" | tr ' ' '\n'
+		echo # bindgen ends its last line without one
+		printf '%s\n' "$helper" "$cmd_file" "$kernel_bindings" include/config/auto.conf \
+			rust/bindings/bindings_helpers_generated.rs "$srctree/include/linux/btf.h" \
+			"$srctree/include/linux/filter.h" "$srctree/arch/$srcarch/net/"*.c "$srctree/kernel/bpf/"*.c \
+			"$srctree/tools/bpf/resolve_btfids/main.c" "$srctree/rust/kernel/sync/aref.rs" \
+			"$srctree/rust/kernel/sync/refcount.rs" "$srctree/rust/kernel/transmute.rs" \
+			"$srctree/rust/kernel/task.rs" "$srctree/rust/kernel/bug.rs" rust/libkernel.rmeta
+	} | awk -v O="$PWD" 'NF { if (substr($0, 1, 1) != "/") $0 = O "/" $0; if (!seen[$0]++) print }' |
+		while IFS= read -r f; do if [ -e "$f" ]; then printf ' \\\n  %s' "$f"; fi; done
+	echo
+} >"$tmp/deps" || fail "cannot write the depfile"
+mv -f "$tmp/deps" "$depfile"

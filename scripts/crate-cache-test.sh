@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# scripts/kfunc-rs-cache, the cache of the kfunc crate's build steps.
+#
+#   crate-cache-test.sh             with a generator of its own in place
+#       of bindgen and rustc: a second module folder takes the first one's
+#       outputs without running the command; an input whose contents
+#       change, a new input, one that appears, another command or a
+#       failing one run it again; a damaged entry is not used.
+#   crate-cache-test.sh <build.env> with the kernel's Kbuild: a module
+#       built in a second folder takes the crate's bindings and metadata
+#       from the cache of the first, and has the BTF and .BTF_ids of the
+#       same module built without a cache.
+. "$(dirname "$0")/common.sh"
+
+if [ $# = 1 ]; then
+	# shellcheck disable=SC1090
+	. "$1"
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	export KFUNC_RS_CACHE_LOG=$tmp/log
+	# build <folder> <crate cache>: testing/bench (one Rust module), the
+	# BTF step, with Kbuild's default verbosity.
+	build() {
+		# shellcheck disable=SC2046 # make arguments
+		kmake "$KBUILD" "$KFUNC_RS_ROOT/testing/bench" "$tmp/$1" "$tmp/$1.log" KFUNC_RS="$KFUNC_RS_ROOT" \
+			$(btf_step_args "$KFUNC_BTF") KFUNC_RS_CRATE_CACHE="$2" || die "the build in $1 failed"
+	}
+	counts() { echo "$(grep -c '^miss' "$KFUNC_RS_CACHE_LOG") misses, $(grep -c '^hit' "$KFUNC_RS_CACHE_LOG") hits"; }
+	# sections <folder>: the Rust module's BTF and .BTF_ids, which the
+	# crate's records and checks decide.
+	sections() {
+		for s in .BTF .BTF_ids; do
+			"llvm-objcopy$LLVM_SUFFIX" --dump-section "$s=$tmp/$1$s" "$tmp/$1/bench_rs.ko" /dev/null ||
+				die "no $s in $1's module"
+		done
+	}
+	build first "$tmp/cache"
+	[ "$(counts)" = "2 misses, 0 hits" ] || die "the first folder's build: $(counts), expected 2 misses (bindings, metadata)"
+	[ -d "$tmp/first/kfunc-rs" ] || die "the first build left no kfunc-rs folder"
+	build second "$tmp/cache"
+	[ "$(counts)" = "2 misses, 2 hits" ] || die "the second folder's build: $(counts), expected 2 hits more"
+	build uncached ""
+	[ "$(counts)" = "2 misses, 2 hits" ] || die "KFUNC_RS_CRATE_CACHE= used the cache: $(counts)"
+	for f in first second uncached; do sections $f; done
+	for s in .BTF .BTF_ids; do
+		cmp -s "$tmp/second$s" "$tmp/uncached$s" && cmp -s "$tmp/first$s" "$tmp/uncached$s" ||
+			die "the module's $s differs between the cached and uncached builds"
+	done
+	echo "crate cache: the second folder took both steps from the first; BTF and .BTF_ids as without a cache"
+	exit 0
+fi
+
+cache_tool=$KFUNC_RS_ROOT/scripts/kfunc-rs-cache
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cache=$tmp/cache
+export KFUNC_RS_CACHE_LOG=$tmp/log
+
+# The generator: reads the kernel's header (an argument) and the files
+# named in $tmp/src/list, writes out/a and out/b (out/ under the module
+# folder, given as an absolute path, as Kbuild gives it) and a depfile
+# naming its inputs by absolute path, and counts its runs.
+mkdir -p "$tmp/src" "$tmp/kernel" "$tmp/m1" "$tmp/m2"
+cat >"$tmp/gen" <<'EOF'
+#!/bin/sh
+set -eu
+header=$1 out=$2 dep=$3
+echo run >>"$(dirname "$0")/runs"
+mkdir -p "$out"
+{ cat "$header"; while read -r f; do [ -f "$f" ] && cat "$f"; done <"$(dirname "$0")/src/list"; } >"$out/a"
+echo b >"$out/b"
+{ printf '%s %s:' "$out/a" "$out/b"; while read -r f; do printf ' %s' "$f"; done <"$(dirname "$0")/src/list"; echo; } >"$dep"
+EOF
+chmod +x "$tmp/gen"
+echo "struct task_struct;" >"$tmp/kernel/header.h"
+echo one >"$tmp/src/one.rs"
+printf '%s\n' "$tmp/src/one.rs" "$tmp/src/later.rs" >"$tmp/src/list"
+
+# build <folder>: the step as rust/kfunc.mk runs it, in the folder.
+build() {
+	(cd "$1" && "$cache_tool" "$cache" . .dep -- GEN_FOLDER="$PWD" "$tmp/gen" "$tmp/kernel/header.h" "$PWD/out" .dep)
+}
+runs() { wc -l <"$tmp/runs"; }
+last() { tail -n1 "$KFUNC_RS_CACHE_LOG" | cut -d' ' -f1; }
+expect() { [ "$(last)" = "$1" ] && [ "$(runs)" = "$2" ] || die "$3: got $(last) after $(runs) runs, expected $1 after $2"; }
+
+build "$tmp/m1" || die "the first build failed"
+expect miss 1 "first build"
+build "$tmp/m2" || die "the second folder's build failed"
+expect hit 1 "another folder"
+cmp -s "$tmp/m1/out/a" "$tmp/m2/out/a" || die "the second folder's output differs"
+[ -f "$tmp/m2/out/b" ] || die "the second folder lacks an output"
+grep -q "^$tmp/m2/out/a $tmp/m2/out/b: $tmp/src/one.rs" "$tmp/m2/.dep" || die "the depfile does not name the second folder: $(cat "$tmp/m2/.dep")"
+
+# Unchanged outputs keep their time, as the generator's would.
+touch -d '2020-01-01' "$tmp/m2/out/a"
+build "$tmp/m2" && expect hit 1 "same folder again"
+[ "$(stat -c %Y "$tmp/m2/out/a")" = "$(date -d 2020-01-01 +%s)" ] || die "an unchanged output was rewritten"
+
+# A changed input (same size and time, other contents), a new argument
+# file's contents, an input that appears: each runs the command.
+echo two >"$tmp/src/one.rs.new" && touch -r "$tmp/src/one.rs" "$tmp/src/one.rs.new" && mv "$tmp/src/one.rs.new" "$tmp/src/one.rs"
+build "$tmp/m2" && expect miss 2 "changed input"
+grep -q two "$tmp/m2/out/a" || die "the changed input did not reach the output"
+build "$tmp/m1" && expect hit 2 "the first folder after the change"
+grep -q two "$tmp/m1/out/a" || die "the first folder kept the old output"
+echo "struct bpf_prog;" >>"$tmp/kernel/header.h"
+build "$tmp/m1" && expect miss 3 "changed argument file"
+echo later >"$tmp/src/later.rs"
+build "$tmp/m1" && expect miss 4 "an absent input appeared"
+build "$tmp/m2" && expect hit 4 "after the input appeared"
+
+# An input that is gone runs the command (which fails here).
+mv "$tmp/kernel" "$tmp/kernel.gone"
+build "$tmp/m2" 2>/dev/null && die "a build whose input is gone took the cache"
+mv "$tmp/kernel.gone" "$tmp/kernel"
+
+# Another command (an environment word) is another entry.
+(cd "$tmp/m1" && "$cache_tool" "$cache" . .dep -- GEN_FOLDER=x "$tmp/gen" "$tmp/kernel/header.h" "$PWD/out" .dep)
+expect miss 6 "another command"
+
+# A failing command fails the step and stores nothing.
+entries=$(find "$cache" -mindepth 1 -maxdepth 1 | wc -l)
+(cd "$tmp/m1" && "$cache_tool" "$cache" . .dep -- false) && die "a failing command succeeded"
+[ "$(find "$cache" -mindepth 1 -maxdepth 1 | wc -l)" = "$entries" ] || die "a failing command left an entry"
+
+# A damaged entry (an output gone) runs the command.
+for e in "$cache"/*/; do rm -f "$e/out/1"; done
+rm -rf "$tmp/m2/out"
+build "$tmp/m2" && expect miss 7 "damaged entry"
+[ -f "$tmp/m2/out/a" ] || die "no output after a damaged entry"
+
+# No cache: the command runs, nothing is stored.
+(cd "$tmp/m1" && "$cache_tool" "" . .dep -- GEN_FOLDER=y "$tmp/gen" "$tmp/kernel/header.h" "$PWD/out" .dep)
+[ "$(runs)" = 8 ] || die "without a cache, the command did not run"
+echo "kfunc-rs-cache: 8 runs of 12 builds, as expected"
