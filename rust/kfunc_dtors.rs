@@ -11,6 +11,8 @@
 /// map, and the function the kernel calls to free such a kptr. The
 /// function is declared like a kfunc (it gets BTF, and its types are
 /// checked) and must be `fn(*mut c_void)` or take a pointer to the type.
+/// An entry cannot have a `#[cfg]` (the build fails, naming it): put it on
+/// the whole `kfunc_dtors!`, with a list for each configuration.
 ///
 /// # Examples
 ///
@@ -35,6 +37,9 @@ macro_rules! kfunc_dtors {
             $ty:ident => $fvis:vis fn $dtor:ident ( $($pname:ident : $pty:ty),* $(,)? ) $body:block
         )+
     ) => {
+        $(
+            $crate::__kfunc_dtor_attrs!($dtor; $([$($fattr)*])*);
+        )+
         $(
             $crate::__kfunc_define! {
                 [$(#[$($fattr)*])*] [$fvis] [] false $dtor [$($pname : $pty),*] [] $body
@@ -92,5 +97,26 @@ macro_rules! kfunc_dtors {
             // `.BTF_ids`, which lives as long as the module.
             unsafe { $crate::KfuncDtors::new((&raw const PAIRS).cast(), COUNT as u32) }
         };
+    };
+}
+
+/// Refuses a `#[cfg]` on a destructor of [`kfunc_dtors!`]: the list is one
+/// array of pairs in `.BTF_ids` whose length the registration passes, with
+/// no way to leave a pair out (as [`kfunc_set!`](crate::kfunc_set) leaves
+/// out a configured-out kfunc).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __kfunc_dtor_attrs {
+    ($dtor:ident;) => {};
+    ($dtor:ident; [cfg $($cfg:tt)*] $($rest:tt)*) => {
+        ::core::compile_error!(::core::concat!(
+            "kfunc `",
+            ::core::stringify!($dtor),
+            "`: a destructor of kfunc_dtors! cannot have a #[cfg] (the list is one array of pairs in ",
+            ".BTF_ids); put the #[cfg] on the whole kfunc_dtors!, with a list for each configuration"
+        ));
+    };
+    ($dtor:ident; [$($attr:tt)*] $($rest:tt)*) => {
+        $crate::__kfunc_dtor_attrs!($dtor; $($rest)*);
     };
 }
