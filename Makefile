@@ -65,12 +65,11 @@ env:
 # Removes built modules, boot logs and cargo output; keeps the kernel,
 # its source and the tools.
 clean:
-	rm -rf "$${KFUNC_RS_CACHE:-$$HOME/.cache/kfunc-rs}/out" "$${KFUNC_RS_CACHE:-$$HOME/.cache/kfunc-rs}/cargo-target" \
-		"$${KFUNC_RS_CACHE:-$$HOME/.cache/kfunc-rs}/crate"
+	c="$${KFUNC_RS_CACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/kfunc-rs}"; rm -rf "$$c/out" "$$c/cargo-target" "$$c/crate"
 
 # Removes every cache of kfunc-rs.
 distclean:
-	rm -rf "$${KFUNC_RS_CACHE:-$$HOME/.cache/kfunc-rs}"
+	rm -rf "$${KFUNC_RS_CACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/kfunc-rs}"
 
 help:
 	@sed -n '3,18p' Makefile

@@ -30,7 +30,7 @@ KFUNC_RS_CRATE_CACHE ?= $(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME)/kfunc-rs/crate,
 # The command after it runs unless the cache has its outputs for inputs
 # with the same contents. Each command writes $(depfile), which names them.
 kfunc-rs-cached = $(CONFIG_SHELL) $(KFUNC_RS)/scripts/kfunc-rs-cache \
-		  '$(if $(CLIPPY),,$(KFUNC_RS_CRATE_CACHE))' $(obj) $(depfile) --
+		  '$(if $(CLIPPY),,$(abspath $(KFUNC_RS_CRATE_CACHE)))' $(obj) $(depfile) --
 
 quiet_cmd_kfunc_rs_bindgen = BINDGEN $(kfunc-rs-gen)
 # Two commands, not `a && touch`: Kbuild runs a command under `set -e`,

@@ -60,30 +60,40 @@ export KFUNC_RS_CACHE_LOG=$tmp/log
 # The generator: reads the kernel's header (an argument) and the files
 # named in $tmp/src/list, writes out/a and out/b (out/ under the module
 # folder, given as an absolute path, as Kbuild gives it) and a depfile
-# naming its inputs by absolute path, and counts its runs.
-mkdir -p "$tmp/src" "$tmp/kernel" "$tmp/m1" "$tmp/m2"
+# naming its inputs by absolute path, and counts its runs. With
+# $tmp/edit-during, it changes an input after reading it.
+mkdir -p "$tmp/src" "$tmp/kernel" "$tmp/m1" "$tmp/m2" "$tmp/m3" "$tmp/m4" "$tmp/m3-kfunc"
 cat >"$tmp/gen" <<'EOF'
 #!/bin/sh
 set -eu
-header=$1 out=$2 dep=$3
-echo run >>"$(dirname "$0")/runs"
+header=$1 out=$2 dep=$3 here=$(dirname "$0")
+echo run >>"$here/runs"
 mkdir -p "$out"
-{ cat "$header"; while read -r f; do [ -f "$f" ] && cat "$f"; done <"$(dirname "$0")/src/list"; } >"$out/a"
+{ cat "$header"; while read -r f; do [ -f "$f" ] && cat "$f"; done <"$here/src/list"; } >"$out/a"
 echo b >"$out/b"
-{ printf '%s %s:' "$out/a" "$out/b"; while read -r f; do printf ' %s' "$f"; done <"$(dirname "$0")/src/list"; echo; } >"$dep"
+{ printf '%s %s:' "$out/a" "$out/b"; while read -r f; do printf ' %s' "$f"; done <"$here/src/list"; echo; } >"$dep"
+if [ -f "$here/edit-during" ]; then echo edited >>"$here/src/one.rs"; fi
 EOF
 chmod +x "$tmp/gen"
 echo "struct task_struct;" >"$tmp/kernel/header.h"
 echo one >"$tmp/src/one.rs"
-printf '%s\n' "$tmp/src/one.rs" "$tmp/src/later.rs" >"$tmp/src/list"
+# m3-kfunc/ is a folder next to m3/ whose name begins with m3's.
+echo beside >"$tmp/m3-kfunc/x.rs"
+printf '%s\n' "$tmp/src/one.rs" "$tmp/src/later.rs" "$tmp/m3-kfunc/x.rs" >"$tmp/src/list"
 
-# build <folder>: the step as rust/kfunc.mk runs it, in the folder.
+# build <folder>: the step as rust/kfunc.mk runs it on Linux 7.3: in the
+# folder, which is `.`. build_abs <folder>: as on 6.12, in another folder
+# (here $tmp), the folder given by its absolute path.
 build() {
 	(cd "$1" && "$cache_tool" "$cache" . .dep -- GEN_FOLDER="$PWD" "$tmp/gen" "$tmp/kernel/header.h" "$PWD/out" .dep)
+}
+build_abs() {
+	(cd "$tmp" && "$cache_tool" "$cache" "$1" "$1/.dep" -- GEN_FOLDER="$1" "$tmp/gen" "$tmp/kernel/header.h" "$1/out" "$1/.dep")
 }
 runs() { wc -l <"$tmp/runs"; }
 last() { tail -n1 "$KFUNC_RS_CACHE_LOG" | cut -d' ' -f1; }
 expect() { [ "$(last)" = "$1" ] && [ "$(runs)" = "$2" ] || die "$3: got $(last) after $(runs) runs, expected $1 after $2"; }
+entries() { find "$cache/entries-1" -mindepth 1 -maxdepth 1 -type l | wc -l; }
 
 build "$tmp/m1" || die "the first build failed"
 expect miss 1 "first build"
@@ -99,39 +109,70 @@ build "$tmp/m2" && expect hit 1 "same folder again"
 [ "$(stat -c %Y "$tmp/m2/out/a")" = "$(date -d 2020-01-01 +%s)" ] || die "an unchanged output was rewritten"
 
 # A changed input (same size and time, other contents), a new argument
-# file's contents, an input that appears: each runs the command.
+# file's contents, an input that appears: each runs the command. Under a
+# locale whose messages would be translated too.
 echo two >"$tmp/src/one.rs.new" && touch -r "$tmp/src/one.rs" "$tmp/src/one.rs.new" && mv "$tmp/src/one.rs.new" "$tmp/src/one.rs"
-build "$tmp/m2" && expect miss 2 "changed input"
+LANGUAGE=de LC_ALL=C.UTF-8 build "$tmp/m2" && expect miss 2 "changed input"
 grep -q two "$tmp/m2/out/a" || die "the changed input did not reach the output"
-build "$tmp/m1" && expect hit 2 "the first folder after the change"
+LANGUAGE=de LC_ALL=C.UTF-8 build "$tmp/m1" && expect hit 2 "the first folder after the change"
 grep -q two "$tmp/m1/out/a" || die "the first folder kept the old output"
 echo "struct bpf_prog;" >>"$tmp/kernel/header.h"
-build "$tmp/m1" && expect miss 3 "changed argument file"
+LANGUAGE=de LC_ALL=C.UTF-8 build "$tmp/m1" && expect miss 3 "changed argument file"
 echo later >"$tmp/src/later.rs"
 build "$tmp/m1" && expect miss 4 "an absent input appeared"
 build "$tmp/m2" && expect hit 4 "after the input appeared"
+
+# The folder by absolute path, from another working directory: another
+# entry, shared by the folders built so; a path that only begins with the
+# folder's (m3-kfunc/ for m3/) is not the folder's.
+build_abs "$tmp/m3" && expect miss 5 "absolute folder"
+build_abs "$tmp/m4" && expect hit 5 "another absolute folder"
+grep -q " $tmp/m3-kfunc/x.rs" "$tmp/m4/.dep" || die "the depfile of m4 lost m3-kfunc/: $(cat "$tmp/m4/.dep")"
+grep -q "^$tmp/m4/out/a " "$tmp/m4/.dep" || die "the depfile does not name m4"
+[ -f "$tmp/m4/out/a" ] || die "no output in m4"
 
 # An input that is gone runs the command (which fails here).
 mv "$tmp/kernel" "$tmp/kernel.gone"
 build "$tmp/m2" 2>/dev/null && die "a build whose input is gone took the cache"
 mv "$tmp/kernel.gone" "$tmp/kernel"
 
+# An input changed while the command ran: not stored (its outputs may be
+# of the old contents), so the next build runs it again.
+echo three >>"$tmp/src/one.rs"
+touch "$tmp/edit-during"
+build "$tmp/m1" && expect nostore 7 "an input changed during the run"
+rm "$tmp/edit-during"
+build "$tmp/m1" && expect miss 8 "after an input changed during the run"
+build "$tmp/m2" && expect hit 8 "the next folder"
+
 # Another command (an environment word) is another entry.
 (cd "$tmp/m1" && "$cache_tool" "$cache" . .dep -- GEN_FOLDER=x "$tmp/gen" "$tmp/kernel/header.h" "$PWD/out" .dep)
-expect miss 6 "another command"
+expect miss 9 "another command"
 
 # A failing command fails the step and stores nothing.
-entries=$(find "$cache" -mindepth 1 -maxdepth 1 | wc -l)
+before=$(entries)
 (cd "$tmp/m1" && "$cache_tool" "$cache" . .dep -- false) && die "a failing command succeeded"
-[ "$(find "$cache" -mindepth 1 -maxdepth 1 | wc -l)" = "$entries" ] || die "a failing command left an entry"
+[ "$(entries)" = "$before" ] || die "a failing command left an entry"
 
 # A damaged entry (an output gone) runs the command.
-for e in "$cache"/*/; do rm -f "$e/out/1"; done
+for e in "$cache"/entries-1/*/; do rm -f "$e/out/1"; done
 rm -rf "$tmp/m2/out"
-build "$tmp/m2" && expect miss 7 "damaged entry"
+build "$tmp/m2" && expect miss 10 "damaged entry"
 [ -f "$tmp/m2/out/a" ] || die "no output after a damaged entry"
 
-# No cache: the command runs, nothing is stored.
+# No cache, or no temporary folder: the command runs, nothing is stored.
 (cd "$tmp/m1" && "$cache_tool" "" . .dep -- GEN_FOLDER=y "$tmp/gen" "$tmp/kernel/header.h" "$PWD/out" .dep)
-[ "$(runs)" = 8 ] || die "without a cache, the command did not run"
-echo "kfunc-rs-cache: 8 runs of 12 builds, as expected"
+[ "$(runs)" = 11 ] || die "without a cache, the command did not run"
+TMPDIR=$tmp/none build "$tmp/m1" || die "without a temporary folder, the build failed"
+[ "$(runs)" = 12 ] || die "without a temporary folder, the command did not run"
+
+# Storing removes entries unused for 30 days, and nothing else.
+touch -h -d '40 days ago' "$cache"/entries-1/*
+other=$cache/0123456789abcdef0123456789abcdef01234567
+echo mine >"$other"
+touch -d '40 days ago' "$other"
+echo "struct bpf_map;" >>"$tmp/kernel/header.h"
+build "$tmp/m1" && expect miss 13 "changed argument file, to store"
+[ "$(entries)" = 1 ] || die "old entries were kept: $(ls "$cache/entries-1")"
+[ -f "$other" ] || die "a file not the cache's was removed"
+echo "kfunc-rs-cache: 13 runs of 20 builds, as expected"
