@@ -60,8 +60,9 @@ export KFUNC_RS_CACHE_LOG=$tmp/log
 # The generator: reads the kernel's header (an argument) and the files
 # named in $tmp/src/list, writes out/a and out/b (out/ under the module
 # folder, given as an absolute path, as Kbuild gives it) and a depfile
-# naming its inputs by absolute path, and counts its runs. With
-# $tmp/edit-during, it changes an input after reading it.
+# naming the inputs it read by absolute path, and counts its runs. With
+# $tmp/edit-during, it changes an input after reading it; with
+# $tmp/delete-during, it removes one.
 mkdir -p "$tmp/src" "$tmp/kernel" "$tmp/m1" "$tmp/m2" "$tmp/m3" "$tmp/m4" "$tmp/m3-kfunc"
 cat >"$tmp/gen" <<'EOF'
 #!/bin/sh
@@ -71,15 +72,20 @@ echo run >>"$here/runs"
 mkdir -p "$out"
 { cat "$header"; while read -r f; do [ -f "$f" ] && cat "$f"; done <"$here/src/list"; } >"$out/a"
 echo b >"$out/b"
-{ printf '%s %s:' "$out/a" "$out/b"; while read -r f; do printf ' %s' "$f"; done <"$here/src/list"; echo; } >"$dep"
+{ printf '%s %s:' "$out/a" "$out/b"; while read -r f; do [ ! -f "$f" ] || printf ' %s' "$f"; done <"$here/src/list"; echo; } >"$dep"
 if [ -f "$here/edit-during" ]; then echo edited >>"$here/src/one.rs"; fi
+if [ -f "$here/delete-during" ]; then rm "$here/src/later.rs"; fi
 EOF
 chmod +x "$tmp/gen"
 echo "struct task_struct;" >"$tmp/kernel/header.h"
 echo one >"$tmp/src/one.rs"
-# m3-kfunc/ is a folder next to m3/ whose name begins with m3's.
+echo later >"$tmp/src/later.rs"
+# m3-kfunc/ is a folder next to m3/ whose name begins with m3's; nest/
+# holds a path that ends with m3's.
 echo beside >"$tmp/m3-kfunc/x.rs"
-printf '%s\n' "$tmp/src/one.rs" "$tmp/src/later.rs" "$tmp/m3-kfunc/x.rs" >"$tmp/src/list"
+mkdir -p "$tmp/nest$tmp/m3"
+echo nested >"$tmp/nest$tmp/m3/y.rs"
+printf '%s\n' "$tmp/src/one.rs" "$tmp/src/later.rs" "$tmp/m3-kfunc/x.rs" "$tmp/nest$tmp/m3/y.rs" >"$tmp/src/list"
 
 # build <folder>: the step as rust/kfunc.mk runs it on Linux 7.3: in the
 # folder, which is `.`. build_abs <folder>: as on 6.12, in another folder
@@ -108,9 +114,9 @@ touch -d '2020-01-01' "$tmp/m2/out/a"
 build "$tmp/m2" && expect hit 1 "same folder again"
 [ "$(stat -c %Y "$tmp/m2/out/a")" = "$(date -d 2020-01-01 +%s)" ] || die "an unchanged output was rewritten"
 
-# A changed input (same size and time, other contents), a new argument
-# file's contents, an input that appears: each runs the command. Under a
-# locale whose messages would be translated too.
+# A changed input (same size and time, other contents), a changed
+# argument file: each runs the command. Under a locale whose messages
+# would be translated too.
 echo two >"$tmp/src/one.rs.new" && touch -r "$tmp/src/one.rs" "$tmp/src/one.rs.new" && mv "$tmp/src/one.rs.new" "$tmp/src/one.rs"
 LANGUAGE=de LC_ALL=C.UTF-8 build "$tmp/m2" && expect miss 2 "changed input"
 grep -q two "$tmp/m2/out/a" || die "the changed input did not reach the output"
@@ -118,36 +124,43 @@ LANGUAGE=de LC_ALL=C.UTF-8 build "$tmp/m1" && expect hit 2 "the first folder aft
 grep -q two "$tmp/m1/out/a" || die "the first folder kept the old output"
 echo "struct bpf_prog;" >>"$tmp/kernel/header.h"
 LANGUAGE=de LC_ALL=C.UTF-8 build "$tmp/m1" && expect miss 3 "changed argument file"
-echo later >"$tmp/src/later.rs"
-build "$tmp/m1" && expect miss 4 "an absent input appeared"
-build "$tmp/m2" && expect hit 4 "after the input appeared"
+build "$tmp/m2" && expect hit 3 "after the argument file changed"
 
 # The folder by absolute path, from another working directory: another
-# entry, shared by the folders built so; a path that only begins with the
-# folder's (m3-kfunc/ for m3/) is not the folder's.
-build_abs "$tmp/m3" && expect miss 5 "absolute folder"
-build_abs "$tmp/m4" && expect hit 5 "another absolute folder"
+# entry, shared by the folders built so; a path that only begins or ends
+# with the folder's (m3-kfunc/ for m3/, nest/.../m3/) is not the folder's.
+build_abs "$tmp/m3" && expect miss 4 "absolute folder"
+build_abs "$tmp/m4" && expect hit 4 "another absolute folder"
 grep -q " $tmp/m3-kfunc/x.rs" "$tmp/m4/.dep" || die "the depfile of m4 lost m3-kfunc/: $(cat "$tmp/m4/.dep")"
+grep -q " $tmp/nest$tmp/m3/y.rs" "$tmp/m4/.dep" || die "the depfile of m4 lost nest/: $(cat "$tmp/m4/.dep")"
 grep -q "^$tmp/m4/out/a " "$tmp/m4/.dep" || die "the depfile does not name m4"
 [ -f "$tmp/m4/out/a" ] || die "no output in m4"
 
 # An input that is gone runs the command (which fails here).
 mv "$tmp/kernel" "$tmp/kernel.gone"
 build "$tmp/m2" 2>/dev/null && die "a build whose input is gone took the cache"
+[ "$(runs)" = 5 ] || die "the command did not run when an input was gone"
 mv "$tmp/kernel.gone" "$tmp/kernel"
 
-# An input changed while the command ran: not stored (its outputs may be
-# of the old contents), so the next build runs it again.
+# An input changed or removed while the command ran: not stored (its
+# outputs may be of the old contents), so the next build runs it again.
 echo three >>"$tmp/src/one.rs"
 touch "$tmp/edit-during"
-build "$tmp/m1" && expect nostore 7 "an input changed during the run"
+build "$tmp/m1" && expect nostore 6 "an input changed during the run"
 rm "$tmp/edit-during"
-build "$tmp/m1" && expect miss 8 "after an input changed during the run"
-build "$tmp/m2" && expect hit 8 "the next folder"
+build "$tmp/m1" && expect miss 7 "after an input changed during the run"
+build "$tmp/m2" && expect hit 7 "the next folder"
+echo four >>"$tmp/src/one.rs"
+touch "$tmp/delete-during"
+build "$tmp/m1" && expect nostore 8 "an input removed during the run"
+rm "$tmp/delete-during"
+echo later >"$tmp/src/later.rs"
+build "$tmp/m1" && expect miss 9 "after an input was removed during the run"
+build "$tmp/m2" && expect hit 9 "the next folder"
 
 # Another command (an environment word) is another entry.
 (cd "$tmp/m1" && "$cache_tool" "$cache" . .dep -- GEN_FOLDER=x "$tmp/gen" "$tmp/kernel/header.h" "$PWD/out" .dep)
-expect miss 9 "another command"
+expect miss 10 "another command"
 
 # A failing command fails the step and stores nothing.
 before=$(entries)
@@ -157,14 +170,14 @@ before=$(entries)
 # A damaged entry (an output gone) runs the command.
 for e in "$cache"/entries-1/*/; do rm -f "$e/out/1"; done
 rm -rf "$tmp/m2/out"
-build "$tmp/m2" && expect miss 10 "damaged entry"
+build "$tmp/m2" && expect miss 11 "damaged entry"
 [ -f "$tmp/m2/out/a" ] || die "no output after a damaged entry"
 
 # No cache, or no temporary folder: the command runs, nothing is stored.
 (cd "$tmp/m1" && "$cache_tool" "" . .dep -- GEN_FOLDER=y "$tmp/gen" "$tmp/kernel/header.h" "$PWD/out" .dep)
-[ "$(runs)" = 11 ] || die "without a cache, the command did not run"
+[ "$(runs)" = 12 ] || die "without a cache, the command did not run"
 TMPDIR=$tmp/none build "$tmp/m1" || die "without a temporary folder, the build failed"
-[ "$(runs)" = 12 ] || die "without a temporary folder, the command did not run"
+[ "$(runs)" = 13 ] || die "without a temporary folder, the command did not run"
 
 # Storing removes entries unused for 30 days, and nothing else.
 touch -h -d '40 days ago' "$cache"/entries-1/*
@@ -172,7 +185,40 @@ other=$cache/0123456789abcdef0123456789abcdef01234567
 echo mine >"$other"
 touch -d '40 days ago' "$other"
 echo "struct bpf_map;" >>"$tmp/kernel/header.h"
-build "$tmp/m1" && expect miss 13 "changed argument file, to store"
+build "$tmp/m1" && expect miss 14 "changed argument file, to store"
 [ "$(entries)" = 1 ] || die "old entries were kept: $(ls "$cache/entries-1")"
 [ -f "$other" ] || die "a file not the cache's was removed"
-echo "kfunc-rs-cache: 13 runs of 20 builds, as expected"
+
+# Concurrent runs sharing an entry's key: two folders whose inputs (in.txt
+# in the folder) differ store in turn, while a third, with the first's
+# contents, builds again and again: it must always get its own outputs.
+export KFUNC_RS_CACHE_LOG=$tmp/clog
+cat >"$tmp/gen2" <<'EOF'
+#!/bin/sh
+set -eu
+folder=$1
+mkdir -p "$folder/out"
+cat "$folder/in.txt" >"$folder/out/a"
+echo "$folder/out/a: $folder/in.txt" >"$folder/.dep"
+EOF
+chmod +x "$tmp/gen2"
+for f in c1 c2 c3; do mkdir -p "$tmp/$f"; done
+echo one >"$tmp/c1/in.txt"
+echo two >"$tmp/c2/in.txt"
+echo one >"$tmp/c3/in.txt"
+cbuild() { (cd "$tmp/$1" && "$cache_tool" "$tmp/ccache" . .dep -- "$tmp/gen2" "$PWD"); }
+end=$((SECONDS + 4))
+for f in c1 c2; do
+	(while [ $SECONDS -lt $end ]; do cbuild $f || echo "$f failed" >>"$tmp/cbad"; done) &
+done
+reads=0
+while [ $SECONDS -lt $end ]; do
+	reads=$((reads + 1))
+	cbuild c3 || echo "c3 failed" >>"$tmp/cbad"
+	[ "$(cat "$tmp/c3/out/a")" = one ] || echo "c3 got $(cat "$tmp/c3/out/a")" >>"$tmp/cbad"
+	grep -qx "$tmp/c3/out/a: $tmp/c3/in.txt" "$tmp/c3/.dep" || echo "c3's depfile: $(cat "$tmp/c3/.dep")" >>"$tmp/cbad"
+done
+wait
+[ ! -s "$tmp/cbad" ] || die "concurrent runs: $(sort "$tmp/cbad" | uniq -c | head -n 5)"
+grep -q '^hit' "$tmp/clog" && grep -q '^miss' "$tmp/clog" || die "concurrent runs: no hit and miss both ($(sort "$tmp/clog" | cut -d' ' -f1 | uniq -c))"
+echo "kfunc-rs-cache: 14 runs as expected; $reads builds of a folder among two storing ones, each with its own outputs"
