@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # make check: every test. Host tests (cargo test, with the BTF step's
 # hostile-input corpus; rustfmt, clippy; the cache lock; the kfunc
-# crate's cache; a bounded fuzzing run), then for every target (KFUNC_RS_TARGETS, or TARGET=...)
-# the build of kernel, modules and BPF programs, kernel-side lint, the
+# crate's cache; a bounded fuzzing run), then for every target
+# (KFUNC_RS_TARGETS, or TARGET=...) the build of kernel, modules and BPF
+# programs, kernel-side lint, the
 # .BTF_ids layout against the C twin, the module BTF flow, the BTF step
 # killed half way, headers, compile-fail cases, a full-size set, the
 # guest tests in QEMU (sample and C twin, features, upstream conformance,
@@ -71,7 +72,7 @@ check "cargo clippy -D warnings" cargo clippy --workspace --all-targets --locked
 
 check "two runs sharing the cache: the second waits for the first's lock and sees its work whole" \
 	"$KFUNC_RS_ROOT/scripts/lock-test.sh"
-check "the kfunc crate's cache: another folder takes the outputs; changed, new or appearing inputs, another command, a failure or a damaged entry run the step" \
+check "the kfunc crate's cache: another folder takes the outputs; changed or removed inputs, another command, a failure, a damaged entry run the step; concurrent runs each get their own" \
 	"$KFUNC_RS_ROOT/scripts/crate-cache-test.sh"
 
 stage "host: fuzzing kfunc-btf's parsers (bounded; make fuzz runs longer)"
