@@ -29,6 +29,17 @@ def spread(values):
     return statistics.median(values), min(values), max(values)
 
 
+def round_ratios(xs, ys):
+    """The ratios of two modules' times, round by round."""
+    return [x / y for x, y in zip(xs, ys)]
+
+
+def cold_ratios(x, y):
+    """Cold build ratios of two modules: per round of cold builds (the
+    first builds were not back to back), or of the one build each."""
+    return round_ratios(x[4][1:], y[4][1:]) or [x[0] / y[0]]
+
+
 def cmd(*args):
     try:
         return subprocess.run(args, capture_output=True, text=True, check=True).stdout.strip()
@@ -312,32 +323,30 @@ def main():
     rs, c, plain = builds.get("scale_rs_1000"), builds.get("scale_c_1000"), builds.get("scale_plain_1000")
     if rs and c:
         # Per round: the modules of a round were rebuilt back to back.
-        rebuild_ratios = [a / b for a, b in zip(rs[1], c[1])]
+        rebuild_ratios = round_ratios(rs[1], c[1])
         med, lo, hi = spread(rebuild_ratios)
         w("")
-        # Cold: per round of cold builds (the first builds were not back
-        # to back).
-        cmed, clo, chi = spread([a / b for a, b in zip(rs[4][1:], c[4][1:])] or [rs[0] / c[0]])
+        cmed, clo, chi = spread(cold_ratios(rs, c))
         w(f"1000 kfuncs, Rust/C: cold build {cmed:.2f}x (per round: {clo:.2f}-{chi:.2f}x), "
           f"rebuild {med:.2f}x (per round: {lo:.2f}-{hi:.2f}x).")
         uncached = builds.get("scale_rs_1000_uncached")
         if uncached:
-            umed, ulo, uhi = spread([a / b for a, b in zip(uncached[4][1:], c[4][1:])] or [uncached[0] / c[0]])
+            umed, ulo, uhi = spread(cold_ratios(uncached, c))
             w(f"Cold build without the kfunc crate's cache (the first module built against a kernel), "
               f"Rust/C: {umed:.2f}x (per round: {ulo:.2f}-{uhi:.2f}x).")
         inc = builds.get("scale_rs_1000_incremental")
         if inc:
-            med, lo, hi = spread([a / b for a, b in zip(inc[1], c[1])])
+            med, lo, hi = spread(round_ratios(inc[1], c[1]))
             w(f"Built incrementally (`KFUNC_RS_INCREMENTAL=1`), Rust/C rebuild: {med:.2f}x "
               f"(per round: {lo:.2f}-{hi:.2f}x); its cache: {incremental_cache / 1e6:.0f} MB.")
         shared = builds.get("scale_rs_1000_shared")
         if shared:
-            med, lo, hi = spread([a / b for a, b in zip(shared[1], rs[1])])
+            med, lo, hi = spread(round_ratios(shared[1], rs[1]))
             w(f"Sets naming kfuncs of other sets too, against definitions only: rebuild {med:.2f}x "
               f"(per round: {lo:.2f}-{hi:.2f}x).")
         if plain:
             w(f"Plain Rust (no kfunc-rs)/C rebuild: "
-              f"{statistics.median(a / b for a, b in zip(plain[1], c[1])):.2f}x; kfunc-rs's own part of the "
+              f"{statistics.median(round_ratios(plain[1], c[1])):.2f}x; kfunc-rs's own part of the "
               f"Rust rebuild: {statistics.median(a - b for a, b in zip(rs[1], plain[1])):.1f} s.")
     w("")
     w("## 3. Scale and footprint")
